@@ -1,0 +1,89 @@
+// Fusion as a rewrite of the layer list: consecutive layers that can run as one
+// pass are grouped, and each group becomes one impl. The rule set today:
+// a layer declaring `fuses_activation` absorbs the element-wise activation that
+// follows it (Dense+Tanh runs as one GEMM plus one epilogue pass).
+#pragma once
+
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
+#include <utility>
+
+#include "ctnn/core/layer.hpp"
+
+namespace ctnn::detail {
+
+using boost::mp11::mp_back;
+using boost::mp11::mp_fold;
+using boost::mp11::mp_list;
+using boost::mp11::mp_pop_back;
+using boost::mp11::mp_push_back;
+using boost::mp11::mp_size;
+using boost::mp11::mp_transform;
+
+// Bound layers that run as one impl; the first owns the parameters.
+template <class... Bound>
+struct Group {
+    using first = boost::mp11::mp_front<mp_list<Bound...>>;
+    using last = mp_back<mp_list<Bound...>>;
+    using input_shape = typename first::input_shape;
+    using output_shape = typename last::output_shape;
+    static constexpr std::size_t param_count = (Bound::param_count + ...);
+};
+
+template <class G, class Next>
+inline constexpr bool absorbs = false;
+template <class Bound, class Next>
+inline constexpr bool absorbs<Group<Bound>, Next> =
+    FusesActivation<typename Bound::layer> && ActivationLayer<typename Next::layer>;
+
+template <class Groups, class Next>
+struct append_fusing {
+    using type = mp_push_back<Groups, Group<Next>>;
+};
+template <class Groups, class Next>
+    requires(mp_size<Groups>::value > 0 && absorbs<mp_back<Groups>, Next>)
+struct append_fusing<Groups, Next> {
+    template <class G>
+    struct extend;
+    template <class Bound>
+    struct extend<Group<Bound>> {
+        using type = Group<Bound, Next>;
+    };
+    using type = mp_push_back<mp_pop_back<Groups>, typename extend<mp_back<Groups>>::type>;
+};
+
+template <class Groups, class Next>
+using append_fusing_t = typename append_fusing<Groups, Next>::type;
+
+template <class Bound>
+using single_group = Group<Bound>;
+
+// mp_list<BoundLayer...> -> mp_list<Group<...>...>
+template <class BoundLayers, bool Fuse>
+using group_layers = std::conditional_t<Fuse, mp_fold<BoundLayers, mp_list<>, append_fusing_t>,
+                                        mp_transform<single_group, BoundLayers>>;
+
+// The impl type that runs a group on a backend.
+template <class Backend, class G>
+struct group_impl;
+template <class Backend, class Bound>
+struct group_impl<Backend, Group<Bound>> {
+    using type = typename Bound::layer::template impl<typename Bound::input_shape, Backend>;
+
+    template <class Configs>
+    static type make(const Configs& configs) {
+        return type(std::get<Bound::index>(configs));
+    }
+};
+template <class Backend, class Bound, class Activation>
+struct group_impl<Backend, Group<Bound, Activation>> {
+    using op = decltype(std::declval<typename Activation::layer>().op());
+    using type = typename Bound::layer::template impl<typename Bound::input_shape, Backend, op>;
+
+    template <class Configs>
+    static type make(const Configs& configs) {
+        return type(std::get<Bound::index>(configs), std::get<Activation::index>(configs).op());
+    }
+};
+
+} // namespace ctnn::detail

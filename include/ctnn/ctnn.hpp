@@ -1,0 +1,27 @@
+// ctnn: neural networks whose topology is a compile-time type list.
+// This header brings in the whole public API.
+#pragma once
+
+#include "ctnn/backend/cpu/backend.hpp"
+#include "ctnn/core/sequential.hpp"
+#include "ctnn/core/shape.hpp"
+#include "ctnn/data/dataset.hpp"
+#include "ctnn/data/mnist.hpp"
+#include "ctnn/io/summary.hpp"
+#include "ctnn/layers/activations.hpp"
+#include "ctnn/layers/dense.hpp"
+#include "ctnn/layers/dropout.hpp"
+#include "ctnn/layers/flatten.hpp"
+#include "ctnn/layers/gaussian_noise.hpp"
+#include "ctnn/layers/input.hpp"
+#include "ctnn/layers/softmax.hpp"
+#include "ctnn/losses/binary_cross_entropy.hpp"
+#include "ctnn/losses/categorical_cross_entropy.hpp"
+#include "ctnn/losses/mean_squared_error.hpp"
+#include "ctnn/optimizers/adam.hpp"
+#include "ctnn/optimizers/rmsprop.hpp"
+#include "ctnn/optimizers/sgd.hpp"
+#include "ctnn/training/confusion_matrix.hpp"
+#include "ctnn/training/evaluate.hpp"
+#include "ctnn/training/fit.hpp"
+#include "ctnn/training/history.hpp"

@@ -1,0 +1,174 @@
+// fit(): mini-batch training with shuffling, validation, early stopping and a
+// progress report. Runs are reproducible bit for bit on the CPU for a given
+// seed: shuffling, dropout masks and noise all derive from it.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <ostream>
+#include <utility>
+#include <vector>
+
+#include "ctnn/core/buffer.hpp"
+#include "ctnn/core/random.hpp"
+#include "ctnn/data/dataset.hpp"
+#include "ctnn/training/batching.hpp"
+#include "ctnn/training/evaluate.hpp"
+#include "ctnn/training/history.hpp"
+#include "ctnn/training/progress.hpp"
+
+namespace ctnn {
+
+// Stops when the monitored validation figure has not improved by min_delta
+// for `patience` epochs, and by default puts back the best epoch's weights.
+struct EarlyStopping {
+    enum class Monitor { val_loss, val_accuracy, loss };
+    Monitor monitor = Monitor::val_loss;
+    std::size_t patience = 5;
+    float min_delta = 0.0f;
+    bool restore_best_weights = true;
+};
+
+struct FitOptions {
+    std::size_t epochs = 1;
+    std::size_t batch_size = 32;
+    std::optional<std::reference_wrapper<const data::Dataset>> validation;
+    std::uint64_t seed = 0;
+    bool shuffle = true;
+    std::optional<EarlyStopping> early_stopping;
+    Verbosity verbosity = Verbosity::automatic;
+    std::ostream* out = &std::cout;
+};
+
+namespace detail {
+
+inline float monitored(const EpochRecord& r, EarlyStopping::Monitor monitor) {
+    switch (monitor) {
+    case EarlyStopping::Monitor::val_loss: return r.val_loss;
+    case EarlyStopping::Monitor::val_accuracy: return -r.val_accuracy;
+    case EarlyStopping::Monitor::loss: return r.loss;
+    }
+    return r.loss;
+}
+
+// One optimisation step on a gathered batch; returns the batch's mean loss
+// and writes how many rows it classified correctly.
+template <class Net, class Optimizer, class Loss>
+float train_step(Net& net, Optimizer& optimizer, const Loss& loss, const Context& context,
+                 const float* inputs, const float* targets, std::size_t batch,
+                 std::size_t target_width, std::size_t& correct) {
+    using rows = OutputRows<Net>;
+    auto predictions = net.forward({inputs, batch * Net::input_shape::size}, batch, context);
+    LossBatch b = rows::batch(predictions.data(), targets, batch, target_width);
+    float value = loss.value(b) + net.penalty();
+    correct = count_correct(b);
+    if constexpr (Net::fused && Loss::template folds_into<typename Net::output_layer>) {
+        loss.folded_gradient(b, net.output_gradient());
+        net.template backward<1>(context, batch);
+    } else {
+        loss.gradient(b, net.output_gradient());
+        net.backward(context, batch);
+    }
+    optimizer.step(net.parameters(), net.gradients());
+    return value;
+}
+
+} // namespace detail
+
+template <class Net, class Optimizer, class Loss>
+History fit(Net& net, Optimizer&& optimizer, const Loss& loss, const data::Dataset& train,
+            const FitOptions& options = {}) {
+    detail::check_dataset<Net>(train, "fit", "training");
+    if (options.validation) detail::check_dataset<Net>(*options.validation, "fit", "validation");
+    if (options.batch_size == 0) throw std::invalid_argument("ctnn: fit: batch_size must be > 0");
+
+    constexpr std::size_t in = Net::input_shape::size;
+    const std::size_t out = train.target_width();
+    const std::size_t n = train.size();
+    const std::size_t batch_size = std::min(options.batch_size, n);
+    const std::size_t steps = (n + batch_size - 1) / batch_size;
+
+    net.reserve(batch_size);
+    AlignedVector<float> batch_inputs(batch_size * in), batch_targets(batch_size * out);
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    Rng shuffler(mix64(options.seed ^ 0x5eedULL));
+
+    History history;
+    Progress progress(*options.out, options.verbosity, options.epochs, steps);
+    Context context{Mode::training, options.seed, 0, 0};
+    float best = std::numeric_limits<float>::infinity();
+    std::size_t epochs_without_improvement = 0;
+    std::vector<float> best_weights;
+
+    for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
+        auto start = std::chrono::steady_clock::now();
+        progress.begin_epoch(epoch);
+        if (options.shuffle)
+            for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[shuffler.below(i + 1)]);
+
+        double loss_sum = 0.0;
+        std::size_t correct_sum = 0, rows_seen = 0;
+        for (std::size_t step = 0; step < steps; ++step) {
+            std::size_t first = step * batch_size, batch = std::min(batch_size, n - first);
+            for (std::size_t i = 0; i < batch; ++i) {
+                std::size_t row = order[first + i];
+                std::copy_n(train.inputs.data() + row * in, in, batch_inputs.data() + i * in);
+                std::copy_n(train.targets.data() + row * out, out, batch_targets.data() + i * out);
+            }
+            std::size_t correct = 0;
+            float value = detail::train_step(net, optimizer, loss, context, batch_inputs.data(),
+                                             batch_targets.data(), batch, out, correct);
+            ++context.step;
+            loss_sum += double(value) * double(batch);
+            correct_sum += correct;
+            rows_seen += batch * detail::OutputRows<Net>::per_sample;
+            progress.step(step + 1, float(loss_sum / double(first + batch)),
+                          float(double(correct_sum) / double(rows_seen)));
+        }
+
+        EpochRecord record;
+        record.loss = float(loss_sum / double(n));
+        record.accuracy = float(double(correct_sum) / double(rows_seen));
+        if (options.validation) {
+            Evaluation score = evaluate(net, options.validation->get(), loss, batch_size);
+            record.val_loss = score.loss;
+            record.val_accuracy = score.accuracy;
+        }
+        record.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        history.epochs.push_back(record);
+        progress.end_epoch(record);
+
+        if (options.early_stopping) {
+            const EarlyStopping& rule = *options.early_stopping;
+            float figure = detail::monitored(record, rule.monitor);
+            if (std::isnan(figure))
+                throw std::invalid_argument(
+                    "ctnn: fit: early stopping monitors a validation figure but no validation "
+                    "set was given");
+            if (figure < best - rule.min_delta) {
+                best = figure;
+                epochs_without_improvement = 0;
+                if (rule.restore_best_weights)
+                    best_weights.assign(net.parameters().begin(), net.parameters().end());
+            } else if (++epochs_without_improvement >= rule.patience) {
+                history.stopped_early = true;
+                if (rule.restore_best_weights && !best_weights.empty())
+                    std::copy(best_weights.begin(), best_weights.end(), net.parameters().begin());
+                progress.note("early stopping after epoch " + std::to_string(epoch + 1));
+                break;
+            }
+        }
+    }
+    return history;
+}
+
+} // namespace ctnn
