@@ -8,6 +8,7 @@
 
 #include "ctnn/core/elementwise.hpp"
 #include "ctnn/core/layer.hpp"
+#include "ctnn/core/random.hpp"
 
 namespace ctnn {
 

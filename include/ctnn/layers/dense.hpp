@@ -6,6 +6,7 @@
 
 #include "ctnn/core/elementwise.hpp"
 #include "ctnn/core/layer.hpp"
+#include "ctnn/core/random.hpp"
 #include "ctnn/layers/initializers.hpp"
 
 namespace ctnn {

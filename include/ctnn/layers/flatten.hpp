@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "ctnn/core/layer.hpp"
+#include "ctnn/core/random.hpp"
 
 namespace ctnn {
 

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "ctnn/core/layer.hpp"
+#include "ctnn/core/random.hpp"
 #include "ctnn/layers/activations.hpp"
 
 namespace ctnn {

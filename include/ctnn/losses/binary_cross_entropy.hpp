@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
+#include <string>
 
 #include "ctnn/layers/activations.hpp"
 #include "ctnn/losses/loss.hpp"
@@ -50,7 +51,9 @@ private:
     static float clip(float p) { return std::clamp(p, epsilon, 1.0f - epsilon); }
     static void check(const LossBatch& b) {
         if (b.target_width != b.width)
-            throw std::invalid_argument("ctnn: binary cross-entropy needs one target per output");
+            throw std::invalid_argument("ctnn: binary cross-entropy needs one target per output: the output has " +
+                                        std::to_string(b.width) + " values per row, the targets " +
+                                        std::to_string(b.target_width));
     }
 };
 

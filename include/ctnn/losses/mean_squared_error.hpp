@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <stdexcept>
+#include <string>
 
 #include "ctnn/losses/loss.hpp"
 
@@ -34,7 +35,9 @@ struct MeanSquaredError {
 private:
     static void check(const LossBatch& b) {
         if (b.target_width != b.width)
-            throw std::invalid_argument("ctnn: mean squared error needs one target per output");
+            throw std::invalid_argument("ctnn: mean squared error needs one target per output: the output has " +
+                                        std::to_string(b.width) + " values per row, the targets " +
+                                        std::to_string(b.target_width));
     }
 };
 

@@ -31,11 +31,11 @@ public:
 
     void step(std::span<float> weights, std::span<const float> gradients) {
         const std::size_t n = weights.size();
-        if (mean_square_.size() != n) {
-            mean_square_.assign(n, 0.0f);
-            mean_gradient_.assign(centered ? n : 0, 0.0f);
-            momentum_.assign(momentum > 0.0f ? n : 0, 0.0f);
-        }
+        // Each state starts at zero the first time it is needed: `centered` and
+        // `momentum` may be switched on between steps.
+        if (mean_square_.size() != n) mean_square_.assign(n, 0.0f);
+        if (centered && mean_gradient_.size() != n) mean_gradient_.assign(n, 0.0f);
+        if (momentum > 0.0f && momentum_.size() != n) momentum_.assign(n, 0.0f);
         const float lr = learning_rate;
         for (std::size_t i = 0; i < n; ++i) {
             const float g = gradients[i];

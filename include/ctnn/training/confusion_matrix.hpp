@@ -1,9 +1,12 @@
 // Confusion matrix and the per-class scores derived from it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <ostream>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace ctnn {
@@ -12,7 +15,12 @@ class ConfusionMatrix {
 public:
     explicit ConfusionMatrix(std::size_t classes = 0) : classes_(classes), counts_(classes * classes) {}
 
-    void add(std::size_t truth, std::size_t predicted) { ++counts_[truth * classes_ + predicted]; }
+    void add(std::size_t truth, std::size_t predicted) {
+        if (truth >= classes_ || predicted >= classes_)
+            throw std::out_of_range("ctnn: confusion matrix of " + std::to_string(classes_) +
+                                    " classes got class " + std::to_string(std::max(truth, predicted)));
+        ++counts_[truth * classes_ + predicted];
+    }
 
     std::size_t classes() const { return classes_; }
     // Samples of class `truth` predicted as `predicted`.

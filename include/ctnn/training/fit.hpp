@@ -39,10 +39,10 @@ struct EarlyStopping {
 struct FitOptions {
     std::size_t epochs = 1;
     std::size_t batch_size = 32;
-    std::optional<std::reference_wrapper<const data::Dataset>> validation;
+    std::optional<std::reference_wrapper<const data::Dataset>> validation = std::nullopt;
     std::uint64_t seed = 0;
     bool shuffle = true;
-    std::optional<EarlyStopping> early_stopping;
+    std::optional<EarlyStopping> early_stopping = std::nullopt;
     Verbosity verbosity = Verbosity::automatic;
     std::ostream* out = &std::cout;
 };

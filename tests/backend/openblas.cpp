@@ -1,0 +1,44 @@
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include <ctnn/backend/cpu/backend.hpp>
+
+TEST_CASE("OpenBLAS: report the kernel in use; never the slow fallback on an AVX-512 CPU") {
+    const auto& blas = ctnn::cpu::blas_info();
+    MESSAGE("OpenBLAS kernel: ", blas.core, " (", blas.threading, ", ", blas.threads,
+            " threads) from ", blas.library, std::string(blas.core_forced ? ", OPENBLAS_CORETYPE set by ctnn" : ""));
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
+        const std::string fast[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+        CHECK((blas.core == fast[0] || blas.core == fast[1] || blas.core == fast[2]));
+    }
+}
+
+TEST_CASE("OpenBLAS: row-major sgemm with every transpose combination matches a plain loop") {
+    const std::size_t m = 5, n = 4, k = 3;
+    std::vector<float> a(m * k), b(k * n);
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = float(i % 7) - 3.0f;
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = float(i % 5) * 0.5f - 1.0f;
+    for (bool ta : {false, true}) {
+        for (bool tb : {false, true}) {
+            // Stored transposed when asked, so op(A) and op(B) are the same matrices.
+            std::vector<float> as(a.size()), bs(b.size());
+            for (std::size_t i = 0; i < m; ++i)
+                for (std::size_t p = 0; p < k; ++p) as[ta ? p * m + i : i * k + p] = a[i * k + p];
+            for (std::size_t p = 0; p < k; ++p)
+                for (std::size_t j = 0; j < n; ++j) bs[tb ? j * k + p : p * n + j] = b[p * n + j];
+            std::vector<float> c(m * n, 1.0f);
+            ctnn::backend::Cpu::gemm(ta, tb, m, n, k, 2.0f, as.data(), ta ? m : k, bs.data(),
+                                     tb ? k : n, 0.5f, c.data(), n);
+            for (std::size_t i = 0; i < m; ++i)
+                for (std::size_t j = 0; j < n; ++j) {
+                    float expected = 0.5f;
+                    for (std::size_t p = 0; p < k; ++p) expected += 2.0f * a[i * k + p] * b[p * n + j];
+                    CHECK(c[i * n + j] == doctest::Approx(expected));
+                }
+        }
+    }
+}

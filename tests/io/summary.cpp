@@ -1,0 +1,52 @@
+#include <doctest/doctest.h>
+
+#include <sstream>
+#include <string>
+
+#include <ctnn/ctnn.hpp>
+
+namespace {
+
+// The summary line that starts with `prefix`, without its repeated spaces.
+std::string row(const std::string& text, const std::string& prefix) {
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind(prefix, 0) != 0) continue;
+        std::string squeezed;
+        for (char c : line)
+            if (c != ' ' || squeezed.empty() || squeezed.back() != ' ') squeezed += c;
+        return squeezed;
+    }
+    return "(no row " + prefix + ")";
+}
+
+} // namespace
+
+TEST_CASE("summary: Keras-style table with names, output shapes and parameter counts") {
+    using Mlp = ctnn::Sequential<ctnn::Input<784>, ctnn::Dense<250>, ctnn::Tanh, ctnn::Dropout,
+                                 ctnn::Dense<10>, ctnn::Softmax>;
+    std::ostringstream out;
+    ctnn::summary(Mlp{}, out);
+    const std::string text = out.str();
+    CHECK(row(text, " dense (Dense)") == " dense (Dense) (None, 250) 196,250");
+    CHECK(row(text, " tanh (Tanh)") == " tanh (Tanh) (None, 250) 0");
+    CHECK(row(text, " dropout (Dropout)") == " dropout (Dropout) (None, 250) 0");
+    CHECK(row(text, " dense_1 (Dense)") == " dense_1 (Dense) (None, 10) 2,510");
+    CHECK(row(text, " softmax (Softmax)") == " softmax (Softmax) (None, 10) 0");
+    CHECK(text.find("Total params: 198,760") != std::string::npos);
+}
+
+TEST_CASE("summary: seed 003's deep MLP has 116,285 parameters") {
+    using DeepMlp = ctnn::Sequential<ctnn::Input<784>, ctnn::Dense<125>, ctnn::ReLU, ctnn::Dense<100>,
+                                     ctnn::ReLU, ctnn::Dense<50>, ctnn::ReLU, ctnn::Dense<10>, ctnn::Softmax>;
+    std::ostringstream out;
+    ctnn::summary(DeepMlp{}, out);
+    CHECK(out.str().find("Total params: 116,285") != std::string::npos);
+    CHECK(out.str().find(" re_lu_2 (ReLU)") != std::string::npos);
+}
+
+TEST_CASE("summary: Keras's snake_case layer names") {
+    CHECK(ctnn::detail::snake_case("LeakyReLU") == "leaky_re_lu");
+    CHECK(ctnn::detail::snake_case("GaussianNoise") == "gaussian_noise");
+    CHECK(ctnn::detail::snake_case("Dense") == "dense");
+}

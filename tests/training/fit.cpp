@@ -1,0 +1,148 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <ctnn/ctnn.hpp>
+
+namespace {
+
+using Net = ctnn::Sequential<ctnn::Input<2>, ctnn::Dense<16>, ctnn::Tanh, ctnn::Dropout,
+                             ctnn::Dense<3>, ctnn::Softmax>;
+
+// Three Gaussian blobs in the plane, labelled by blob: separable, but not by
+// one straight line, so a hidden layer must learn.
+ctnn::data::Dataset blobs(std::size_t n, std::uint64_t seed) {
+    ctnn::data::Dataset data{xt::xtensor<float, 2>({n, 2}), xt::xtensor<float, 2>({n, 1})};
+    const float centres[3][2] = {{-1.0f, 0.0f}, {1.0f, 0.0f}, {0.0f, 1.5f}};
+    ctnn::Rng rng(seed);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::size_t label = i % 3;
+        data.inputs(i, 0) = centres[label][0] + 0.3f * rng.normal();
+        data.inputs(i, 1) = centres[label][1] + 0.3f * rng.normal();
+        data.targets(i, 0) = float(label);
+    }
+    return data;
+}
+
+ctnn::FitOptions quiet(std::size_t epochs, std::uint64_t seed = 1) {
+    return {.epochs = epochs, .batch_size = 32, .seed = seed, .verbosity = ctnn::Verbosity::silent};
+}
+
+std::vector<float> weights(const Net& net) {
+    return {net.parameters().begin(), net.parameters().end()};
+}
+
+} // namespace
+
+TEST_CASE("fit: learns a small classification problem") {
+    auto train = blobs(600, 1), test = blobs(300, 2);
+    Net net{ctnn::Seed{3}, ctnn::Dropout{0.1f}};
+    float before = ctnn::evaluate(net, test).loss;
+    auto history = ctnn::fit(net, ctnn::Adam{0.01f}, ctnn::CategoricalCrossEntropy{}, train, quiet(20));
+    auto score = ctnn::evaluate(net, test);
+    CHECK(history.epochs.size() == 20);
+    CHECK(history.epochs.back().loss < history.epochs.front().loss);
+    CHECK(score.loss < before);
+    CHECK(score.accuracy > 0.95f);
+    CHECK(score.confusion.total() == 300);
+}
+
+TEST_CASE("fit: one-hot and class-index targets train identically") {
+    auto sparse = blobs(90, 4);
+    ctnn::data::Dataset one_hot{sparse.inputs, xt::zeros<float>({std::size_t{90}, std::size_t{3}})};
+    for (std::size_t i = 0; i < 90; ++i) one_hot.targets(i, std::size_t(sparse.targets(i, 0))) = 1.0f;
+    Net a{ctnn::Seed{1}}, b{ctnn::Seed{1}};
+    ctnn::fit(a, ctnn::SGD{0.1f}, ctnn::CategoricalCrossEntropy{}, sparse, quiet(2));
+    ctnn::fit(b, ctnn::SGD{0.1f}, ctnn::CategoricalCrossEntropy{}, one_hot, quiet(2));
+    for (std::size_t i = 0; i < Net::param_count; ++i)
+        CHECK(a.parameters()[i] == doctest::Approx(b.parameters()[i]).epsilon(1e-6));
+}
+
+TEST_CASE("fit: the same seed reproduces a run bit for bit; another seed does not") {
+    auto train = blobs(200, 5);
+    auto run = [&](std::uint64_t seed) {
+        Net net{ctnn::Seed{9}, ctnn::Dropout{0.5f}};
+        ctnn::fit(net, ctnn::RMSprop{1e-2f}, ctnn::CategoricalCrossEntropy{}, train, quiet(3, seed));
+        return weights(net);
+    };
+    auto first = run(42), second = run(42), other = run(43);
+    CHECK((first == second));
+    CHECK((first != other));
+}
+
+TEST_CASE("fit: records validation figures and stops early when they stop improving") {
+    auto train = blobs(300, 6), validation = blobs(150, 7);
+    Net net{ctnn::Seed{2}};
+    ctnn::FitOptions options = quiet(200);
+    options.validation = validation;
+    options.early_stopping = ctnn::EarlyStopping{.patience = 3};
+    auto history = ctnn::fit(net, ctnn::Adam{0.05f}, ctnn::CategoricalCrossEntropy{}, train, options);
+    CHECK(history.stopped_early);
+    CHECK(history.epochs.size() < 200);
+    CHECK(!std::isnan(history.epochs.back().val_loss));
+    // The best epoch's weights are restored: evaluating them gives its val_loss.
+    float best = history.epochs.front().val_loss;
+    for (const auto& e : history.epochs) best = std::min(best, e.val_loss);
+    CHECK(ctnn::evaluate(net, validation).loss == doctest::Approx(best).epsilon(1e-4));
+}
+
+TEST_CASE("fit: early stopping on a validation figure needs a validation set") {
+    auto train = blobs(30, 1);
+    Net net;
+    ctnn::FitOptions options = quiet(2);
+    options.early_stopping = ctnn::EarlyStopping{};
+    CHECK_THROWS_AS(ctnn::fit(net, ctnn::SGD{}, ctnn::CategoricalCrossEntropy{}, train, options),
+                    std::invalid_argument);
+}
+
+TEST_CASE("fit: a data set of the wrong width is rejected with both shapes named") {
+    ctnn::data::Dataset wrong{xt::zeros<float>({std::size_t{4}, std::size_t{3}}),
+                              xt::zeros<float>({std::size_t{4}, std::size_t{1}})};
+    Net net;
+    CHECK_THROWS_WITH_AS(ctnn::fit(net, ctnn::SGD{}, ctnn::CategoricalCrossEntropy{}, wrong, quiet(1)),
+                         doctest::Contains("3 values per sample, but the network's Input is Shape<2>"),
+                         std::invalid_argument);
+    ctnn::data::Dataset uneven{xt::zeros<float>({std::size_t{4}, std::size_t{2}}),
+                               xt::zeros<float>({std::size_t{3}, std::size_t{1}})};
+    CHECK_THROWS_WITH_AS(ctnn::evaluate(net, uneven), doctest::Contains("4 inputs but 3 targets"),
+                         std::invalid_argument);
+}
+
+TEST_CASE("fit: progress lines when not on a terminal, and the history as CSV") {
+    auto train = blobs(60, 3);
+    Net net;
+    std::ostringstream log;
+    ctnn::FitOptions options = quiet(2);
+    options.verbosity = ctnn::Verbosity::automatic;
+    options.out = &log;
+    auto history = ctnn::fit(net, ctnn::SGD{0.1f}, ctnn::CategoricalCrossEntropy{}, train, options);
+    CHECK(log.str().find("Epoch 1/2") != std::string::npos);
+    CHECK(log.str().find("Epoch 2/2") != std::string::npos);
+    CHECK(log.str().find('\r') == std::string::npos);
+
+    auto file = std::filesystem::temp_directory_path() / "ctnn_history_test.csv";
+    history.write_csv(file);
+    std::ifstream in(file);
+    std::string header, line;
+    std::getline(in, header);
+    CHECK(header == "epoch,loss,accuracy,val_loss,val_accuracy,seconds");
+    int rows = 0;
+    while (std::getline(in, line)) ++rows;
+    CHECK(rows == 2);
+    std::filesystem::remove(file);
+}
+
+TEST_CASE("predict: one row of outputs per input row; wrong widths rejected") {
+    Net net{ctnn::Seed{1}};
+    auto data = blobs(10, 1);
+    auto out = ctnn::predict(net, data.inputs, 4);
+    REQUIRE(out.shape(0) == 10);
+    REQUIRE(out.shape(1) == 3);
+    for (std::size_t i = 0; i < 10; ++i) CHECK(out(i, 0) + out(i, 1) + out(i, 2) == doctest::Approx(1.0));
+    CHECK_THROWS_AS(ctnn::predict(net, xt::xtensor<float, 2>({2, 5})), std::invalid_argument);
+}
