@@ -36,6 +36,10 @@ struct EarlyStopping {
     bool restore_best_weights = true;
 };
 
+// Keras's LearningRateScheduler: called before each epoch (counted from 0)
+// with the optimiser's current learning rate; returns the rate to use.
+using LearningRateSchedule = std::function<float(std::size_t epoch, float learning_rate)>;
+
 struct FitOptions {
     std::size_t epochs = 1;
     std::size_t batch_size = 32;
@@ -43,6 +47,7 @@ struct FitOptions {
     std::uint64_t seed = 0;
     bool shuffle = true;
     std::optional<EarlyStopping> early_stopping = std::nullopt;
+    LearningRateSchedule learning_rate_schedule = nullptr;
     Verbosity verbosity = Verbosity::automatic;
     std::ostream* out = &std::cout;
 };
@@ -111,6 +116,8 @@ History fit(Net& net, Optimizer&& optimizer, const Loss& loss, const data::Datas
     for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
         auto start = std::chrono::steady_clock::now();
         progress.begin_epoch(epoch);
+        if (options.learning_rate_schedule)
+            optimizer.learning_rate = options.learning_rate_schedule(epoch, optimizer.learning_rate);
         if (options.shuffle)
             for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[shuffler.below(i + 1)]);
 
