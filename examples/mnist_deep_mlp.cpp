@@ -6,7 +6,7 @@
 
 #include <ctnn/ctnn.hpp>
 
-#include "example_data.hpp"
+#include "example_support.hpp"
 
 using DeepMlp = ctnn::Sequential<ctnn::Input<28, 28>, ctnn::Flatten, ctnn::Dense<125>, ctnn::ReLU,
                                  ctnn::Dense<100>, ctnn::ReLU, ctnn::Dense<50>, ctnn::ReLU,
@@ -22,9 +22,7 @@ int main(int argc, char** argv) try {
                              {.epochs = 30, .batch_size = 32, .validation = data.test, .seed = 42});
     history.write_csv("mnist_deep_mlp_history.csv");
 
-    auto score = ctnn::evaluate(net, data.test);
-    score.confusion.print(std::cout);
-    std::printf("test loss: %.4f\ntest accuracy: %.2f%%\n", score.loss, 100.0 * score.accuracy);
+    report_test_accuracy(net, data.test);
 } catch (const std::exception& error) {
     std::cerr << error.what() << '\n';
     return 1;

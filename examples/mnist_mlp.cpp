@@ -6,7 +6,7 @@
 
 #include <ctnn/ctnn.hpp>
 
-#include "example_data.hpp"
+#include "example_support.hpp"
 
 using Mlp = ctnn::Sequential<ctnn::Input<784>, ctnn::Dense<250>, ctnn::Tanh, ctnn::Dropout,
                              ctnn::Dense<10>, ctnn::Softmax>;
@@ -15,9 +15,7 @@ static_assert(Mlp::param_count == 198'760);
 int main(int argc, char** argv) try {
     Mlp net{ctnn::Dropout{0.5f}, ctnn::Seed{42}};
     ctnn::summary(net, std::cout);
-    const auto& blas = ctnn::cpu::blas_info();
-    std::printf("BLAS: %s (%s kernel, %s, %d threads)\n", blas.library.c_str(), blas.core.c_str(),
-                blas.threading.c_str(), blas.threads);
+    print_blas();
 
     auto data = ctnn::data::load_mnist(example_data_dir(argc, argv, "mnist"));
     auto history = ctnn::fit(net, ctnn::RMSprop{1e-3f}, ctnn::CategoricalCrossEntropy{},
@@ -25,9 +23,7 @@ int main(int argc, char** argv) try {
                              {.epochs = 30, .batch_size = 512, .validation = data.test, .seed = 42});
     history.write_csv("mnist_mlp_history.csv");
 
-    auto score = ctnn::evaluate(net, data.test);
-    score.confusion.print(std::cout);
-    std::printf("test loss: %.4f\ntest accuracy: %.2f%%\n", score.loss, 100.0 * score.accuracy);
+    report_test_accuracy(net, data.test);
 } catch (const std::exception& error) {
     std::cerr << error.what() << '\n';
     return 1;

@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "ctnn/core/random.hpp"
 #include "ctnn/core/shape.hpp"
 
 namespace ctnn {
@@ -64,6 +65,14 @@ struct BoundLayer {
     using input_shape = InputShape;
     using output_shape = decltype(Layer::template output_shape<Index, InputShape>());
     static constexpr std::size_t param_count = Layer::template param_count<InputShape>;
+};
+
+// The do-nothing part of the impl protocol, for layers without parameters.
+struct ParameterFreeImpl {
+    static constexpr std::size_t param_count = 0;
+    void initialize(float*, Rng&) const {}
+    void reserve(std::size_t) {}
+    float penalty(const float*) const { return 0.0f; }
 };
 
 template <class Layer>

@@ -13,14 +13,10 @@
 namespace ctnn {
 
 template <class InputShape, class Backend, class Op>
-class ActivationImpl {
+class ActivationImpl : public ParameterFreeImpl {
 public:
-    static constexpr std::size_t param_count = 0;
-
     explicit ActivationImpl(const auto& layer) : op_(layer.op()) {}
 
-    void initialize(float*, Rng&) const {}
-    void reserve(std::size_t) {}
 
     const float* forward(const Context&, const float*, const float* x, float* y,
                          std::size_t batch) {
@@ -35,7 +31,6 @@ public:
         return dy;
     }
 
-    float penalty(const float*) const { return 0.0f; }
 
 private:
     Op op_;

@@ -29,12 +29,9 @@ struct Dropout : ElementwiseLayer<Dropout> {
 };
 
 template <class InputShape, class Backend>
-class DropoutImpl {
+class DropoutImpl : public ParameterFreeImpl {
 public:
-    static constexpr std::size_t param_count = 0;
-
     explicit DropoutImpl(const Dropout& config) : rate_(config.rate) {}
-    void initialize(float*, Rng&) const {}
     void reserve(std::size_t max_batch) { scale_.resize(max_batch * InputShape::size); }
 
     const float* forward(const Context& context, const float*, const float* x, float* y,
@@ -57,7 +54,6 @@ public:
         return dy;
     }
 
-    float penalty(const float*) const { return 0.0f; }
 
 private:
     float rate_;

@@ -27,13 +27,9 @@ struct Flatten {
 };
 
 template <class InputShape, class Backend>
-class FlattenImpl {
+class FlattenImpl : public ParameterFreeImpl {
 public:
-    static constexpr std::size_t param_count = 0;
-
     explicit FlattenImpl(const Flatten&) {}
-    void initialize(float*, Rng&) const {}
-    void reserve(std::size_t) {}
 
     const float* forward(const Context&, const float*, const float* x, float*, std::size_t) {
         return x;
@@ -42,7 +38,6 @@ public:
                     float* dx, std::size_t) {
         return dx ? dy : nullptr;
     }
-    float penalty(const float*) const { return 0.0f; }
 };
 
 } // namespace ctnn

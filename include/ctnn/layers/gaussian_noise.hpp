@@ -29,13 +29,9 @@ struct GaussianNoise : ElementwiseLayer<GaussianNoise> {
 };
 
 template <class InputShape, class Backend>
-class GaussianNoiseImpl {
+class GaussianNoiseImpl : public ParameterFreeImpl {
 public:
-    static constexpr std::size_t param_count = 0;
-
     explicit GaussianNoiseImpl(const GaussianNoise& config) : stddev_(config.stddev) {}
-    void initialize(float*, Rng&) const {}
-    void reserve(std::size_t) {}
 
     const float* forward(const Context& context, const float*, const float* x, float* y,
                          std::size_t batch) {
@@ -52,7 +48,6 @@ public:
         return dx ? dy : nullptr;
     }
 
-    float penalty(const float*) const { return 0.0f; }
 
 private:
     float stddev_;

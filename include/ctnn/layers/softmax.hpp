@@ -22,16 +22,12 @@ struct Softmax : ElementwiseLayer<Softmax> {
 };
 
 template <class InputShape, class Backend>
-class SoftmaxImpl {
+class SoftmaxImpl : public ParameterFreeImpl {
     static constexpr std::size_t width = InputShape::dims[InputShape::rank - 1];
     static constexpr std::size_t rows_per_sample = InputShape::size / width;
 
 public:
-    static constexpr std::size_t param_count = 0;
-
     explicit SoftmaxImpl(const Softmax&) {}
-    void initialize(float*, Rng&) const {}
-    void reserve(std::size_t) {}
 
     const float* forward(const Context&, const float*, const float* x, float* y,
                          std::size_t batch) {
@@ -62,7 +58,6 @@ public:
         return dy;
     }
 
-    float penalty(const float*) const { return 0.0f; }
 };
 
 } // namespace ctnn

@@ -49,12 +49,7 @@ struct BinaryCrossEntropy {
 
 private:
     static float clip(float p) { return std::clamp(p, epsilon, 1.0f - epsilon); }
-    static void check(const LossBatch& b) {
-        if (b.target_width != b.width)
-            throw std::invalid_argument("ctnn: binary cross-entropy needs one target per output: the output has " +
-                                        std::to_string(b.width) + " values per row, the targets " +
-                                        std::to_string(b.target_width));
-    }
+    static void check(const LossBatch& b) { require_target_per_output(b, name); }
 };
 
 } // namespace ctnn

@@ -33,12 +33,7 @@ struct MeanSquaredError {
     }
 
 private:
-    static void check(const LossBatch& b) {
-        if (b.target_width != b.width)
-            throw std::invalid_argument("ctnn: mean squared error needs one target per output: the output has " +
-                                        std::to_string(b.width) + " values per row, the targets " +
-                                        std::to_string(b.target_width));
-    }
+    static void check(const LossBatch& b) { require_target_per_output(b, name); }
 };
 
 } // namespace ctnn

@@ -1,0 +1,36 @@
+// What every example shares: where its data is, and how it reports.
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <ctnn/ctnn.hpp>
+
+#ifndef CTNN_EXAMPLE_DATA_DIR
+#define CTNN_EXAMPLE_DATA_DIR "data"
+#endif
+
+// The first command-line argument, else $CTNN_DATA_DIR/<data_set>, else the
+// folder scripts/setup fills (fixed at build time).
+inline std::filesystem::path example_data_dir(int argc, char** argv, const char* data_set) {
+    if (argc > 1) return argv[1];
+    if (const char* root = std::getenv("CTNN_DATA_DIR")) return std::filesystem::path(root) / data_set;
+    return std::filesystem::path(CTNN_EXAMPLE_DATA_DIR) / data_set;
+}
+
+inline void print_blas() {
+    const auto& blas = ctnn::cpu::blas_info();
+    std::printf("BLAS: %s (%s kernel, %s, %d threads)\n", blas.library.c_str(), blas.core.c_str(),
+                blas.threading.c_str(), blas.threads);
+}
+
+// The confusion matrix and classification report, then the line every
+// example ends with: "test accuracy: NN.NN%".
+template <class Net>
+void report_test_accuracy(Net& net, const ctnn::data::Dataset& test) {
+    auto score = ctnn::evaluate(net, test);
+    score.confusion.print(std::cout);
+    std::printf("test loss: %.4f\ntest accuracy: %.2f%%\n", score.loss, 100.0 * score.accuracy);
+}
