@@ -31,11 +31,10 @@ struct Seed {
 
 namespace detail {
 
+// A stand-in shape when the first layer is not an Input, so that the one
+// static_assert in Network is the only error.
 template <class First>
 struct first_shape {
-    static_assert(is_input<First>,
-                  "ctnn: a Sequential starts with ctnn::Input<dims...>, e.g. Sequential<Input<784>, "
-                  "Dense<10>>");
     using type = Shape<1>;
 };
 template <std::size_t... Dims>
@@ -108,6 +107,9 @@ struct last_bare_layer<mp_list<>> {
 
 template <class Backend, bool Fuse, class First, class... Layers>
 class Network {
+    static_assert(is_input<First>,
+                  "ctnn: a Sequential starts with ctnn::Input<dims...>, e.g. Sequential<Input<784>, "
+                  "Dense<10>>");
     using bound_layers = detail::bind_layers<typename detail::first_shape<First>::type, Layers...>;
     using groups = detail::group_layers<bound_layers, Fuse>;
     static constexpr std::size_t group_count = boost::mp11::mp_size<groups>::value;

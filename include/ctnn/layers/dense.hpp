@@ -16,8 +16,6 @@ class DenseImpl;
 
 template <std::size_t Units>
 struct Dense {
-    static_assert(Units > 0, "ctnn: Dense<0> has no outputs");
-
     Initializer kernel_initializer = Initializer::glorot_uniform;
     float l2 = 0.0f;  // kernel regulariser: adds l2 * sum(W^2) to the loss
 
@@ -26,6 +24,7 @@ struct Dense {
 
     template <std::size_t LayerIndex, class InputShape>
     static consteval auto output_shape() {
+        static_assert(Units > 0, "ctnn: Dense<0> has no outputs");
         static_assert(InputShape::rank == 1,
                       "ctnn: Dense needs a rank-1 input; insert ctnn::Flatten before it");
         return Shape<Units>{};
