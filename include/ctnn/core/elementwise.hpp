@@ -4,9 +4,8 @@
 // stores nothing extra. The same objects run on every backend.
 #pragma once
 
-#include <cmath>
-
 #include "ctnn/core/config.hpp"
+#include "ctnn/core/fast_math.hpp"
 
 namespace ctnn::ops {
 
@@ -28,12 +27,12 @@ struct LeakyRelu {
 };
 
 struct Tanh {
-    CTNN_HOST_DEVICE float operator()(float x) const { return std::tanh(x); }
+    CTNN_HOST_DEVICE float operator()(float x) const { return fast::tanh(x); }
     CTNN_HOST_DEVICE float derivative(float y) const { return 1.0f - y * y; }
 };
 
 struct Sigmoid {
-    CTNN_HOST_DEVICE float operator()(float x) const { return 1.0f / (1.0f + std::exp(-x)); }
+    CTNN_HOST_DEVICE float operator()(float x) const { return fast::sigmoid(x); }
     CTNN_HOST_DEVICE float derivative(float y) const { return y * (1.0f - y); }
 };
 

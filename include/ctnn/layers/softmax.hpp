@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "ctnn/core/fast_math.hpp"
 #include "ctnn/core/layer.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/layers/activations.hpp"
@@ -37,7 +38,7 @@ public:
             float max = in[0];
             for (std::size_t c = 1; c < width; ++c) max = in[c] > max ? in[c] : max;
             float sum = 0.0f;
-            for (std::size_t c = 0; c < width; ++c) sum += out[c] = std::exp(in[c] - max);
+            for (std::size_t c = 0; c < width; ++c) sum += out[c] = fast::exp(in[c] - max);
             float inverse = 1.0f / sum;
             for (std::size_t c = 0; c < width; ++c) out[c] *= inverse;
         }
