@@ -210,6 +210,7 @@ public:
                              activations_.data() + activation_offsets[g] * capacity_, batch);
             group_outputs_[g] = x;
         });
+        last_batch_ = batch;
         return {x, batch * output_shape::size};
     }
 
@@ -223,7 +224,11 @@ public:
     // cross-entropy) writes the gradient of that activation's input instead.
     template <std::size_t SkipLast = 0>
     void backward(const Context& context_in, std::size_t batch) {
-        static_assert(SkipLast < group_count || group_count == 0);
+        static_assert(SkipLast <= group_count);
+        if (batch != last_batch_)
+            throw std::logic_error("ctnn: backward for a batch of " + std::to_string(batch) +
+                                   " samples follows a forward pass of " +
+                                   std::to_string(last_batch_));
         Context context = context_in;
         float* gradient = output_gradient();
         backward_from<group_count - SkipLast>(context, gradient, batch);
@@ -273,7 +278,7 @@ private:
             std::get<Position>(result) = arg;
     }
 
-    std::uint64_t select_seed(const auto& arg, std::uint64_t current) {
+    static std::uint64_t select_seed(const auto& arg, std::uint64_t current) {
         if constexpr (std::is_same_v<std::decay_t<decltype(arg)>, Seed>)
             return arg.value;
         else
@@ -322,6 +327,7 @@ private:
     std::array<const float*, group_count + 1> group_inputs_{};
     std::array<const float*, group_count + 1> group_outputs_{};
     std::size_t capacity_ = 0;
+    std::size_t last_batch_ = 0;
 };
 
 template <class... Layers>
