@@ -25,3 +25,4 @@
 #include "ctnn/training/evaluate.hpp"
 #include "ctnn/training/fit.hpp"
 #include "ctnn/training/history.hpp"
+#include "ctnn/training/schedules.hpp"

@@ -146,3 +146,31 @@ TEST_CASE("predict: one row of outputs per input row; wrong widths rejected") {
     for (std::size_t i = 0; i < 10; ++i) CHECK(out(i, 0) + out(i, 1) + out(i, 2) == doctest::Approx(1.0));
     CHECK_THROWS_AS(ctnn::predict(net, xt::xtensor<float, 2>({2, 5})), std::invalid_argument);
 }
+
+TEST_CASE("schedules: cosine decay and step decay") {
+    auto cosine = ctnn::cosine_decay(0.1f, 10);
+    CHECK(cosine(0, 0.0f) == doctest::Approx(0.1));
+    CHECK(cosine(5, 0.0f) == doctest::Approx(0.05));
+    CHECK(cosine(10, 0.0f) == doctest::Approx(0.0));
+    auto floor = ctnn::cosine_decay(0.1f, 10, 0.1f);
+    CHECK(floor(10, 0.0f) == doctest::Approx(0.01));
+    auto steps = ctnn::step_decay(1.0f, 3, 0.5f);
+    CHECK(steps(2, 0.0f) == 1.0f);
+    CHECK(steps(3, 0.0f) == 0.5f);
+    CHECK(steps(7, 0.0f) == 0.25f);
+}
+
+TEST_CASE("fit: the schedule sets the optimiser's rate before each epoch") {
+    auto train = blobs(30, 1);
+    Net net;
+    ctnn::SGD sgd{1.0f};
+    ctnn::FitOptions options = quiet(3);
+    std::vector<std::size_t> epochs_seen;
+    options.learning_rate_schedule = [&](std::size_t epoch, float) {
+        epochs_seen.push_back(epoch);
+        return 0.01f * float(epoch + 1);
+    };
+    ctnn::fit(net, sgd, ctnn::CategoricalCrossEntropy{}, train, options);
+    CHECK((epochs_seen == std::vector<std::size_t>{0, 1, 2}));
+    CHECK(sgd.learning_rate == doctest::Approx(0.03));
+}

@@ -23,6 +23,7 @@
 #include "ctnn/training/evaluate.hpp"
 #include "ctnn/training/history.hpp"
 #include "ctnn/training/progress.hpp"
+#include "ctnn/training/schedules.hpp"
 
 namespace ctnn {
 
@@ -35,10 +36,6 @@ struct EarlyStopping {
     float min_delta = 0.0f;
     bool restore_best_weights = true;
 };
-
-// Keras's LearningRateScheduler: called before each epoch (counted from 0)
-// with the optimiser's current learning rate; returns the rate to use.
-using LearningRateSchedule = std::function<float(std::size_t epoch, float learning_rate)>;
 
 struct FitOptions {
     std::size_t epochs = 1;
