@@ -1,0 +1,110 @@
+// ctnn's side of the comparison: the MLP of seed 001 (784-250-10, tanh,
+// dropout, softmax cross-entropy, RMSprop) trained and run on synthetic data,
+// a Dense layer's forward+backward against the sgemm peak, and heap
+// allocations in the steady state.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <ctnn/ctnn.hpp>
+
+#include "alloc_counter.hpp"
+#include "harness.hpp"
+
+namespace {
+
+using Mlp = ctnn::Sequential<ctnn::Input<784>, ctnn::Dense<250>, ctnn::Tanh, ctnn::Dropout,
+                             ctnn::Dense<10>, ctnn::Softmax>;
+
+struct Batch {
+    std::vector<float> inputs, labels;
+};
+
+Batch synthetic(std::size_t n, std::uint64_t seed) {
+    ctnn::Rng rng(seed);
+    Batch b{std::vector<float>(n * 784), std::vector<float>(n)};
+    for (float& x : b.inputs) x = rng.uniform();
+    for (float& y : b.labels) y = float(rng.below(10));
+    return b;
+}
+
+void train(std::size_t batch_size) {
+    Mlp net{ctnn::Dropout{0.5f}, ctnn::Seed{1}};
+    ctnn::RMSprop optimizer{1e-3f};
+    ctnn::CategoricalCrossEntropy loss;
+    Batch data = synthetic(batch_size, 2);
+    ctnn::Context context{ctnn::Mode::training, 3, 0, 0};
+    std::size_t correct = 0;
+    auto step = [&] {
+        ctnn::detail::train_step(net, optimizer, loss, context, data.inputs.data(),
+                                 data.labels.data(), batch_size, 1, correct);
+        ++context.step;
+    };
+    int repeats = batch_size >= 512 ? 200 : 1000;
+    double seconds = bench::median_seconds(step, 20, repeats);
+    std::string key = "mlp_train_b" + std::to_string(batch_size);
+    bench::report(key.c_str(), double(batch_size) / seconds, "samples/s");
+    if (batch_size == 512) {
+        long before = bench::allocations;
+        for (int i = 0; i < 10; ++i) step();
+        bench::report("allocations_per_train_step", double(bench::allocations - before) / 10, "count");
+    }
+}
+
+void infer() {
+    Mlp net{ctnn::Seed{1}};
+    Batch one = synthetic(1, 4), many = synthetic(256, 5);
+    double seconds = bench::median_seconds([&] { net.forward(one.inputs, 1); }, 100, 5000);
+    bench::report("mlp_infer_b1", seconds * 1e6, "us");
+    seconds = bench::median_seconds([&] { net.forward(many.inputs, 256); }, 20, 500);
+    bench::report("mlp_infer_b256", 256.0 / seconds, "samples/s");
+    long before = bench::allocations;
+    for (int i = 0; i < 10; ++i) net.forward(one.inputs, 1);
+    bench::report("allocations_per_inference", double(bench::allocations - before) / 10, "count");
+}
+
+// The layer alone, with its input gradient, as a hidden layer runs.
+void dense_forward_backward() {
+    constexpr std::size_t batch = 512, in = 784, out = 250;
+    ctnn::Dense<out>::impl<ctnn::Shape<in>, ctnn::backend::Cpu> dense(ctnn::Dense<out>{});
+    ctnn::Rng rng(6);
+    std::vector<float> params(in * out + out), grads(params.size()), x(batch * in), y(batch * out),
+        dy(batch * out), dx(batch * in);
+    for (float& v : params) v = rng.uniform(-0.1f, 0.1f);
+    for (float& v : x) v = rng.uniform();
+    for (float& v : dy) v = rng.uniform(-1.0f, 1.0f);
+    ctnn::Context context;
+    double seconds = bench::median_seconds(
+        [&] {
+            dense.forward(context, params.data(), x.data(), y.data(), batch);
+            dense.backward(context, params.data(), grads.data(), x.data(), y.data(), dy.data(),
+                           dx.data(), batch);
+        },
+        10, 200);
+    bench::report("dense_fwd_bwd_b512", 3.0 * 2.0 * batch * in * out / seconds * 1e-9, "GFLOPS");
+}
+
+void sgemm_peak() {
+    constexpr std::size_t n = 1024;
+    std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+    double seconds = bench::median_seconds(
+        [&] {
+            ctnn::backend::Cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f,
+                                     c.data(), n);
+        },
+        3, 15);
+    bench::report("sgemm_1024", 2.0 * n * n * n / seconds * 1e-9, "GFLOPS");
+}
+
+} // namespace
+
+int main() {
+    const auto& blas = ctnn::cpu::blas_info();
+    std::printf("CONFIG ctnn: OpenBLAS %s kernel, %s, %d threads (%s)\n", blas.core.c_str(),
+                blas.threading.c_str(), blas.threads, blas.library.c_str());
+    sgemm_peak();
+    train(512);
+    train(64);
+    infer();
+    dense_forward_backward();
+}
