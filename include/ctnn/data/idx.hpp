@@ -47,7 +47,8 @@ namespace detail {
 inline std::string describe_dims(const std::vector<std::size_t>& dims) {
     std::string text;
     for (const std::size_t dim : dims) {
-        text += (text.empty() ? "" : "x") + std::to_string(dim);
+        if (!text.empty()) text += 'x';
+        text += std::to_string(dim);
     }
     return text;
 }

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "ctnn/core/layer.hpp"
+#include "ctnn/core/parallel.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/layers/activations.hpp"
 
@@ -38,11 +39,14 @@ public:
                          std::size_t batch) {
         if (!context.training() || rate_ == 0.0f) return x;
         const std::uint64_t key = stream_key(context.seed, context.layer, context.step);
-        const float keep_scale = 1.0f / (1.0f - rate_);
-        for (std::size_t i = 0; i < batch * InputShape::size; ++i) {
-            scale_[i] = uniform_at(key, i) >= rate_ ? keep_scale : 0.0f;
-            y[i] = x[i] * scale_[i];
-        }
+        const float keep_scale = 1.0f / (1.0f - rate_), rate = rate_;
+        float* scale = scale_.data();
+        parallel_for(batch * InputShape::size, parallel_grain, [=](std::size_t first, std::size_t last) {
+            for (std::size_t i = first; i < last; ++i) {
+                scale[i] = uniform_at(key, i) >= rate ? keep_scale : 0.0f;
+                y[i] = x[i] * scale[i];
+            }
+        });
         return y;
     }
 
@@ -50,7 +54,10 @@ public:
                     float* dy, float* dx, std::size_t batch) {
         if (!dx) return nullptr;
         if (!context.training() || rate_ == 0.0f) return dy;
-        for (std::size_t i = 0; i < batch * InputShape::size; ++i) dy[i] *= scale_[i];
+        const float* scale = scale_.data();
+        parallel_for(batch * InputShape::size, parallel_grain, [=](std::size_t first, std::size_t last) {
+            for (std::size_t i = first; i < last; ++i) dy[i] *= scale[i];
+        });
         return dy;
     }
 

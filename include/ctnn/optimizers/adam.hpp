@@ -10,6 +10,7 @@
 #include <span>
 
 #include "ctnn/core/buffer.hpp"
+#include "ctnn/core/parallel.hpp"
 
 namespace ctnn {
 
@@ -43,13 +44,18 @@ protected:
         const float lr = learning_rate;
         const float step_size = float(lr * std::sqrt(1.0 - std::pow(double(beta_2), t)) /
                                       (1.0 - std::pow(double(beta_1), t)));
-        for (std::size_t i = 0; i < n; ++i) {
-            const float g = gradients[i];
-            if (decay != 0.0f) weights[i] -= lr * decay * weights[i];
-            float m = m_[i] = beta_1 * m_[i] + (1.0f - beta_1) * g;
-            float v = v_[i] = beta_2 * v_[i] + (1.0f - beta_2) * g * g;
-            weights[i] -= step_size * m / (std::sqrt(v) + epsilon);
-        }
+        const float b1 = beta_1, b2 = beta_2, eps = epsilon, shrink = lr * decay;
+        float *w = weights.data(), *m = m_.data(), *v = v_.data();
+        const float* grad = gradients.data();
+        parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
+            for (std::size_t i = first; i < last; ++i) {
+                const float g = grad[i];
+                w[i] -= shrink * w[i];
+                m[i] = b1 * m[i] + (1.0f - b1) * g;
+                v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+                w[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps);
+            }
+        });
     }
 
 private:

@@ -8,8 +8,10 @@
 #include <cmath>
 #include <cstddef>
 #include <span>
+#include <type_traits>
 
 #include "ctnn/core/buffer.hpp"
+#include "ctnn/core/parallel.hpp"
 
 namespace ctnn {
 
@@ -36,18 +38,32 @@ public:
         if (mean_square_.size() != n) mean_square_.assign(n, 0.0f);
         if (centered && mean_gradient_.size() != n) mean_gradient_.assign(n, 0.0f);
         if (momentum > 0.0f && momentum_.size() != n) momentum_.assign(n, 0.0f);
-        const float lr = learning_rate;
-        for (std::size_t i = 0; i < n; ++i) {
-            const float g = gradients[i];
-            float denominator = mean_square_[i] = rho * mean_square_[i] + (1.0f - rho) * g * g;
-            if (centered) {
-                float mg = mean_gradient_[i] = rho * mean_gradient_[i] + (1.0f - rho) * g;
-                denominator -= mg * mg;
-            }
-            float increment = lr * g / std::sqrt(denominator + epsilon);
-            if (momentum > 0.0f) increment = momentum_[i] = momentum * momentum_[i] + increment;
-            weights[i] -= increment;
-        }
+        const float lr = learning_rate, rho = this->rho, eps = epsilon, mu = momentum;
+        float *w = weights.data(), *ms = mean_square_.data(), *mg = mean_gradient_.data(),
+              *mom = momentum_.data();
+        const float* grad = gradients.data();
+        // One loop per variant keeps each free of branches, so it vectorises.
+        auto update = [&](auto is_centered, auto has_momentum) {
+            parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
+                for (std::size_t i = first; i < last; ++i) {
+                    const float g = grad[i];
+                    float denominator = ms[i] = rho * ms[i] + (1.0f - rho) * g * g;
+                    if constexpr (is_centered) {
+                        float average = mg[i] = rho * mg[i] + (1.0f - rho) * g;
+                        denominator -= average * average;
+                    }
+                    float increment = lr * g / std::sqrt(denominator + eps);
+                    if constexpr (has_momentum) increment = mom[i] = mu * mom[i] + increment;
+                    w[i] -= increment;
+                }
+            });
+        };
+        using yes = std::true_type;
+        using no = std::false_type;
+        if (centered)
+            momentum > 0.0f ? update(yes{}, yes{}) : update(yes{}, no{});
+        else
+            momentum > 0.0f ? update(no{}, yes{}) : update(no{}, no{});
     }
 
 private:

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "ctnn/core/buffer.hpp"
+#include "ctnn/core/parallel.hpp"
 
 namespace ctnn {
 
@@ -20,16 +21,24 @@ public:
     bool nesterov;
 
     void step(std::span<float> weights, std::span<const float> gradients) {
-        const float lr = learning_rate;
+        const float lr = learning_rate, mu = momentum;
+        float* w = weights.data();
+        const float* g = gradients.data();
         if (momentum == 0.0f) {
-            for (std::size_t i = 0; i < weights.size(); ++i) weights[i] -= lr * gradients[i];
+            parallel_for(weights.size(), parallel_grain, [=](std::size_t first, std::size_t last) {
+                for (std::size_t i = first; i < last; ++i) w[i] -= lr * g[i];
+            });
             return;
         }
         if (velocity_.size() != weights.size()) velocity_.assign(weights.size(), 0.0f);
-        for (std::size_t i = 0; i < weights.size(); ++i) {
-            float v = velocity_[i] = momentum * velocity_[i] - lr * gradients[i];
-            weights[i] += nesterov ? momentum * v - lr * gradients[i] : v;
-        }
+        float* velocity = velocity_.data();
+        const bool look_ahead = nesterov;
+        parallel_for(weights.size(), parallel_grain, [=](std::size_t first, std::size_t last) {
+            for (std::size_t i = first; i < last; ++i) {
+                float v = velocity[i] = mu * velocity[i] - lr * g[i];
+                w[i] += look_ahead ? mu * v - lr * g[i] : v;
+            }
+        });
     }
 
 private:

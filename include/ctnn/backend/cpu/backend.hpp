@@ -8,6 +8,7 @@
 
 #include "ctnn/backend/cpu/openblas.hpp"
 #include "ctnn/core/buffer.hpp"
+#include "ctnn/core/parallel.hpp"
 
 namespace ctnn::backend {
 
@@ -29,36 +30,47 @@ struct Cpu {
     template <class Op>
     static void bias_activation(float* y, const float* bias, std::size_t rows, std::size_t cols,
                                 Op op) {
-        for (std::size_t r = 0; r < rows; ++r) {
-            float* row = y + r * cols;
-            for (std::size_t c = 0; c < cols; ++c) row[c] = op(row[c] + bias[c]);
-        }
+        parallel_for(rows, parallel_grain / cols + 1, [=](std::size_t first, std::size_t last) {
+            for (std::size_t r = first; r < last; ++r) {
+                float* row = y + r * cols;
+                for (std::size_t c = 0; c < cols; ++c) row[c] = op(row[c] + bias[c]);
+            }
+        });
     }
 
     template <class Op>
     static void activation(const float* x, float* y, std::size_t n, Op op) {
-        for (std::size_t i = 0; i < n; ++i) y[i] = op(x[i]);
+        parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
+            for (std::size_t i = first; i < last; ++i) y[i] = op(x[i]);
+        });
     }
 
     // dx = dy * op'(y); dx may alias dy.
     template <class Op>
     static void activation_backward(const float* y, const float* dy, float* dx, std::size_t n,
                                     Op op) {
-        for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] * op.derivative(y[i]);
+        parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
+            for (std::size_t i = first; i < last; ++i) dx[i] = dy[i] * op.derivative(y[i]);
+        });
     }
 
-    // out[c] = sum over rows of x[r][c]: bias gradients.
+    // out[c] = sum over rows of x[r][c]: bias gradients. Split by columns, so
+    // every sum runs in the same order whatever the thread count.
     static void column_sums(const float* x, std::size_t rows, std::size_t cols, float* out) {
-        std::fill(out, out + cols, 0.0f);
-        for (std::size_t r = 0; r < rows; ++r) {
-            const float* row = x + r * cols;
-            for (std::size_t c = 0; c < cols; ++c) out[c] += row[c];
-        }
+        parallel_for(cols, parallel_grain / rows + 1, [=](std::size_t first, std::size_t last) {
+            std::fill(out + first, out + last, 0.0f);
+            for (std::size_t r = 0; r < rows; ++r) {
+                const float* row = x + r * cols;
+                for (std::size_t c = first; c < last; ++c) out[c] += row[c];
+            }
+        });
     }
 
     // y += alpha * x
     static void axpy(std::size_t n, float alpha, const float* x, float* y) {
-        for (std::size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+        parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
+            for (std::size_t i = first; i < last; ++i) y[i] += alpha * x[i];
+        });
     }
 
     static float sum_of_squares(const float* x, std::size_t n) {
