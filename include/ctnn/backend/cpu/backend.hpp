@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #include "ctnn/backend/cpu/openblas.hpp"
+#include "ctnn/backend/cpu/small_gemm.hpp"
 #include "ctnn/core/buffer.hpp"
 #include "ctnn/core/parallel.hpp"
 
@@ -18,10 +19,15 @@ struct Cpu {
     template <class T>
     using buffer = AlignedVector<T>;
 
+    // Products with at most this many rows skip OpenBLAS (see small_gemm.hpp).
+    static constexpr std::size_t small_batch = 4;
+
     // Row-major C = alpha * op(A) * op(B) + beta * C, sizes as in BLAS.
     static void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n,
                      std::size_t k, float alpha, const float* a, std::size_t lda, const float* b,
                      std::size_t ldb, float beta, float* c, std::size_t ldc) {
+        if (m <= small_batch && !transpose_a && !transpose_b && beta == 0.0f)
+            return cpu::small_gemm(m, n, k, alpha, a, lda, b, ldb, c, ldc);
         cpu::OpenBlas::instance().sgemm(transpose_a, transpose_b, int(m), int(n), int(k), alpha,
                                         a, int(lda), b, int(ldb), beta, c, int(ldc));
     }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <ctnn/backend/cpu/backend.hpp>
+#include <ctnn/core/random.hpp>
 
 TEST_CASE("OpenBLAS: report the kernel in use; never the slow fallback on an AVX-512 CPU") {
     const auto& blas = ctnn::cpu::blas_info();
@@ -39,6 +40,27 @@ TEST_CASE("OpenBLAS: row-major sgemm with every transpose combination matches a 
                     for (std::size_t p = 0; p < k; ++p) expected += 2.0f * a[i * k + p] * b[p * n + j];
                     CHECK(c[i * n + j] == doctest::Approx(expected));
                 }
+        }
+    }
+}
+
+TEST_CASE("small-batch GEMM (batch-1 inference) agrees with OpenBLAS for every width") {
+    ctnn::Rng rng(12);
+    for (std::size_t m : {1, 2, 4}) {
+        for (std::size_t n : {1, 5, 10, 15, 16, 17, 33, 64, 250, 300, 600}) {
+            for (std::size_t k : {1, 7, 784}) {
+                std::vector<float> a(m * k), b(k * n), expected(m * n), got(m * n, -1.0f);
+                for (float& v : a) v = rng.uniform() < 0.3f ? 0.0f : rng.uniform(-1.0f, 1.0f);
+                for (float& v : b) v = rng.uniform(-1.0f, 1.0f);
+                ctnn::cpu::OpenBlas::instance().sgemm(false, false, int(m), int(n), int(k), 0.5f,
+                                                      a.data(), int(k), b.data(), int(n), 0.0f,
+                                                      expected.data(), int(n));
+                ctnn::cpu::small_gemm(m, n, k, 0.5f, a.data(), k, b.data(), n, got.data(), n);
+                for (std::size_t i = 0; i < m * n; ++i) {
+                    INFO("m=", m, " n=", n, " k=", k, " element ", i);
+                    CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-4).scale(1.0));
+                }
+            }
         }
     }
 }
