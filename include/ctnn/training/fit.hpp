@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ctnn/core/buffer.hpp"
+#include "ctnn/core/parallel.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/data/dataset.hpp"
 #include "ctnn/training/batching.hpp"
@@ -122,11 +123,14 @@ History fit(Net& net, Optimizer&& optimizer, const Loss& loss, const data::Datas
         std::size_t correct_sum = 0, rows_seen = 0;
         for (std::size_t step = 0; step < steps; ++step) {
             std::size_t first = step * batch_size, batch = std::min(batch_size, n - first);
-            for (std::size_t i = 0; i < batch; ++i) {
-                std::size_t row = order[first + i];
-                std::copy_n(train.inputs.data() + row * in, in, batch_inputs.data() + i * in);
-                std::copy_n(train.targets.data() + row * out, out, batch_targets.data() + i * out);
-            }
+            parallel_for(batch, parallel_grain / in + 1, [&](std::size_t begin, std::size_t end) {
+                for (std::size_t i = begin; i < end; ++i) {
+                    std::size_t row = order[first + i];
+                    std::copy_n(train.inputs.data() + row * in, in, batch_inputs.data() + i * in);
+                    std::copy_n(train.targets.data() + row * out, out,
+                                batch_targets.data() + i * out);
+                }
+            });
             std::size_t correct = 0;
             float value = detail::train_step(net, optimizer, loss, context, batch_inputs.data(),
                                              batch_targets.data(), batch, out, correct);
