@@ -7,8 +7,18 @@
 #include <new>
 
 namespace bench {
+
 inline std::atomic<long> allocations{0};
+
+// Mean allocations per call of f over ten calls.
+template <class F>
+double allocations_per_call(F&& f) {
+    long before = allocations;
+    for (int i = 0; i < 10; ++i) f();
+    return double(allocations - before) / 10.0;
 }
+
+} // namespace bench
 
 void* operator new(std::size_t size) {
     bench::allocations.fetch_add(1, std::memory_order_relaxed);

@@ -6,12 +6,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <span>
-#include <string>
 #include <vector>
 
 #include <ctnn/ctnn.hpp>
 
-#include "alloc_counter.hpp"
 #include "harness.hpp"
 
 namespace {
@@ -43,15 +41,7 @@ void train(std::size_t batch_size) {
                                  data.labels.data(), batch_size, 1, correct);
         ++context.step;
     };
-    int repeats = batch_size >= 512 ? 200 : 1000;
-    double seconds = bench::median_seconds(step, 20, repeats);
-    std::string key = "mlp_train_b" + std::to_string(batch_size);
-    bench::report(key.c_str(), double(batch_size) / seconds, "samples/s");
-    if (batch_size == 512) {
-        long before = bench::allocations;
-        for (int i = 0; i < 10; ++i) step();
-        bench::report("allocations_per_train_step", double(bench::allocations - before) / 10, "count");
-    }
+    bench::report_training(batch_size, step, 20, batch_size >= 512 ? 200 : 1000);
 }
 
 void infer() {
@@ -61,9 +51,8 @@ void infer() {
     bench::report("mlp_infer_b1", seconds * 1e6, "us");
     seconds = bench::median_seconds([&] { net.forward(many.inputs, 256); }, 20, 500);
     bench::report("mlp_infer_b256", 256.0 / seconds, "samples/s");
-    long before = bench::allocations;
-    for (int i = 0; i < 10; ++i) net.forward(one.inputs, 1);
-    bench::report("allocations_per_inference", double(bench::allocations - before) / 10, "count");
+    bench::report("allocations_per_inference",
+                  bench::allocations_per_call([&] { net.forward(one.inputs, 1); }), "count");
     // A real digit: about four pixels in five are blank, and the batch-1
     // kernel skips their weight rows.
     if (const char* dir = std::getenv("CTNN_MNIST_DIR")) {

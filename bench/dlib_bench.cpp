@@ -8,10 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
-#include <string>
 #include <vector>
 
-#include "alloc_counter.hpp"
 #include "harness.hpp"
 
 namespace {
@@ -40,14 +38,7 @@ void train(std::size_t batch_size) {
         trainer.train_one_step(inputs.begin(), inputs.end(), labels.begin());
         trainer.get_net(dlib::force_flush_to_disk::no);  // waits for the step to finish
     };
-    double seconds = bench::median_seconds(step, 10, batch_size >= 512 ? 50 : 200);
-    std::string key = "mlp_train_b" + std::to_string(batch_size);
-    bench::report(key.c_str(), double(batch_size) / seconds, "samples/s");
-    if (batch_size == 512) {
-        long before = bench::allocations;
-        for (int i = 0; i < 10; ++i) step();
-        bench::report("allocations_per_train_step", double(bench::allocations - before) / 10, "count");
-    }
+    bench::report_training(batch_size, step, 10, batch_size >= 512 ? 50 : 200);
 }
 
 void infer() {
@@ -59,9 +50,8 @@ void infer() {
     bench::report("mlp_infer_b1", seconds * 1e6, "us");
     seconds = bench::median_seconds([&] { probabilities(many.begin(), many.end()); }, 5, 100);
     bench::report("mlp_infer_b256", 256.0 / seconds, "samples/s");
-    long before = bench::allocations;
-    for (int i = 0; i < 10; ++i) probabilities(one[0]);
-    bench::report("allocations_per_inference", double(bench::allocations - before) / 10, "count");
+    bench::report("allocations_per_inference",
+                  bench::allocations_per_call([&] { probabilities(one[0]); }), "count");
     if (const char* dir = std::getenv("CTNN_MNIST_DIR")) {
         std::vector<dlib::matrix<unsigned char>> train_images, test_images;
         std::vector<unsigned long> train_labels, test_labels;

@@ -1,4 +1,4 @@
-// Shared by every benchmark program (ctnn's and the anchors'): medians of
+// Shared by every benchmark program (each one translation unit) (ctnn's and the anchors'): medians of
 // repeated timings after warm-up, and one result line per figure, which
 // bench/run gathers into the comparison table.
 #pragma once
@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string>
 #include <vector>
+
+#include "alloc_counter.hpp"
 
 namespace bench {
 
@@ -28,6 +31,17 @@ double median_seconds(F&& f, int warmup, int repeats) {
 inline void report(const char* workload, double value, const char* unit) {
     std::printf("RESULT %s %.6g %s\n", workload, value, unit);
     std::fflush(stdout);
+}
+
+// Times one training step at `batch_size` and reports the throughput as
+// mlp_train_b<batch_size>; for the batch-512 run also the heap allocations a
+// step makes once warm (bench::allocations, from alloc_counter.hpp).
+template <class Step>
+void report_training(std::size_t batch_size, Step&& step, int warmup, int repeats) {
+    double seconds = median_seconds(step, warmup, repeats);
+    std::string key = "mlp_train_b" + std::to_string(batch_size);
+    report(key.c_str(), double(batch_size) / seconds, "samples/s");
+    if (batch_size == 512) report("allocations_per_train_step", allocations_per_call(step), "count");
 }
 
 } // namespace bench

@@ -4,9 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <string>
 
-#include "alloc_counter.hpp"
 #include "harness.hpp"
 
 namespace {
@@ -36,14 +34,7 @@ void train(int batch_size) {
         loss.backward();
         optimizer.step();
     };
-    double seconds = bench::median_seconds(step, 20, batch_size >= 512 ? 200 : 1000);
-    std::string key = "mlp_train_b" + std::to_string(batch_size);
-    bench::report(key.c_str(), batch_size / seconds, "samples/s");
-    if (batch_size == 512) {
-        long before = bench::allocations;
-        for (int i = 0; i < 10; ++i) step();
-        bench::report("allocations_per_train_step", double(bench::allocations - before) / 10, "count");
-    }
+    bench::report_training(std::size_t(batch_size), step, 20, batch_size >= 512 ? 200 : 1000);
 }
 
 void infer() {
@@ -56,9 +47,8 @@ void infer() {
     bench::report("mlp_infer_b1", seconds * 1e6, "us");
     seconds = bench::median_seconds([&] { run(many); }, 20, 500);
     bench::report("mlp_infer_b256", 256.0 / seconds, "samples/s");
-    long before = bench::allocations;
-    for (int i = 0; i < 10; ++i) run(one);
-    bench::report("allocations_per_inference", double(bench::allocations - before) / 10, "count");
+    bench::report("allocations_per_inference",
+                  bench::allocations_per_call([&] { run(one); }), "count");
     if (const char* dir = std::getenv("CTNN_MNIST_DIR")) {
         torch::data::datasets::MNIST test(dir, torch::data::datasets::MNIST::Mode::kTest);
         auto digit = test.get(0).data.reshape({1, 784}).contiguous();
