@@ -99,6 +99,45 @@ void dense_against_peak() {
                   "GFLOPS");
 }
 
+using SeedCnn = ctnn::Sequential<ctnn::Input<1, 28, 28>, ctnn::GaussianNoise, ctnn::Conv2D<45, 5>,
+                                 ctnn::ReLU, ctnn::MaxPool2D<2>, ctnn::Conv2D<60, 5>, ctnn::ReLU,
+                                 ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<10>, ctnn::Softmax>;
+using CifarCnn = ctnn::Sequential<ctnn::Input<3, 32, 32>, ctnn::Conv2D<32, 5, 1, 2>, ctnn::ReLU,
+                                  ctnn::MaxPool2D<2>, ctnn::Conv2D<64, 5, 1, 2>, ctnn::ReLU,
+                                  ctnn::MaxPool2D<2>, ctnn::Conv2D<128, 5, 1, 2>, ctnn::ReLU,
+                                  ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<64>, ctnn::ReLU,
+                                  ctnn::Dense<10>, ctnn::Softmax>;
+
+template <class Net>
+void train_cnn(const char* key, std::size_t batch_size, int repeats) {
+    Net net{ctnn::Seed{1}};
+    ctnn::RMSprop optimizer{1e-3f};
+    ctnn::CategoricalCrossEntropy loss;
+    ctnn::Rng rng(7);
+    std::vector<float> inputs(batch_size * Net::input_shape::size), labels(batch_size);
+    for (float& x : inputs) x = rng.uniform();
+    for (float& y : labels) y = float(rng.below(10));
+    ctnn::Context context{ctnn::Mode::training, 3, 0, 0};
+    std::size_t correct = 0;
+    double seconds = bench::median_seconds(
+        [&] {
+            ctnn::detail::train_step(net, optimizer, loss, context, inputs.data(), labels.data(),
+                                     batch_size, 1, correct);
+            ++context.step;
+        },
+        3, repeats);
+    bench::report(key, double(batch_size) / seconds, "samples/s");
+}
+
+void infer_cnn() {
+    SeedCnn net{ctnn::Seed{1}};
+    ctnn::Rng rng(8);
+    std::vector<float> image(784);
+    for (float& x : image) x = rng.uniform();
+    double seconds = bench::median_seconds([&] { net.forward(image, 1); }, 50, 2000);
+    bench::report("cnn_infer_b1", seconds * 1e6, "us");
+}
+
 } // namespace
 
 int main() {
@@ -109,4 +148,7 @@ int main() {
     train(512);
     train(64);
     infer();
+    train_cnn<SeedCnn>("cnn_train_b128", 128, 30);
+    infer_cnn();
+    train_cnn<CifarCnn>("cifar_cnn_train_b64", 64, 20);
 }

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 
 #include "harness.hpp"
@@ -71,6 +72,73 @@ void dense_forward_backward() {
     bench::report("dense_fwd_bwd_b512", 3.0 * 2.0 * 512 * 784 * 250 / seconds * 1e-9, "GFLOPS");
 }
 
+// Seed 003's CNN: GaussianNoise(0.1), Conv2D(45, 5x5) ReLU, MaxPool 2,
+// Conv2D(60, 5x5) ReLU, MaxPool 2, Dense(10).
+struct SeedCnn : torch::nn::Module {
+    torch::nn::Conv2d first{nullptr}, second{nullptr};
+    torch::nn::Linear output{nullptr};
+    SeedCnn() {
+        first = register_module("first", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 45, 5)));
+        second = register_module("second", torch::nn::Conv2d(torch::nn::Conv2dOptions(45, 60, 5)));
+        output = register_module("output", torch::nn::Linear(960, 10));
+    }
+    torch::Tensor forward(torch::Tensor x) {
+        if (is_training()) x = x + 0.1 * torch::randn_like(x);
+        x = torch::max_pool2d(torch::relu(first(x)), 2);
+        x = torch::max_pool2d(torch::relu(second(x)), 2);
+        return output(x.flatten(1));
+    }
+};
+
+// Seed 004's CIFAR-style CNN: Conv2D 32/64/128 5x5 pad 2, each ReLU and
+// MaxPool 2, then Dense(64) ReLU, Dense(10).
+struct CifarCnn : torch::nn::Module {
+    torch::nn::Conv2d c1{nullptr}, c2{nullptr}, c3{nullptr};
+    torch::nn::Linear hidden{nullptr}, output{nullptr};
+    CifarCnn() {
+        c1 = register_module("c1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 32, 5).padding(2)));
+        c2 = register_module("c2", torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 5).padding(2)));
+        c3 = register_module("c3", torch::nn::Conv2d(torch::nn::Conv2dOptions(64, 128, 5).padding(2)));
+        hidden = register_module("hidden", torch::nn::Linear(2048, 64));
+        output = register_module("output", torch::nn::Linear(64, 10));
+    }
+    torch::Tensor forward(torch::Tensor x) {
+        x = torch::max_pool2d(torch::relu(c1(x)), 2);
+        x = torch::max_pool2d(torch::relu(c2(x)), 2);
+        x = torch::max_pool2d(torch::relu(c3(x)), 2);
+        return output(torch::relu(hidden(x.flatten(1))));
+    }
+};
+
+template <class Net>
+void train_cnn(const char* key, int batch_size, std::vector<std::int64_t> image, int repeats) {
+    Net net;
+    torch::optim::RMSprop optimizer(net.parameters(),
+                                    torch::optim::RMSpropOptions(1e-3).alpha(0.9).eps(1e-7));
+    image.insert(image.begin(), batch_size);
+    auto inputs = torch::rand(image);
+    auto labels = torch::randint(0, 10, {batch_size}, torch::kLong);
+    net.train();
+    double seconds = bench::median_seconds(
+        [&] {
+            optimizer.zero_grad();
+            torch::nn::functional::cross_entropy(net.forward(inputs), labels).backward();
+            optimizer.step();
+        },
+        3, repeats);
+    bench::report(key, batch_size / seconds, "samples/s");
+}
+
+void infer_cnn() {
+    SeedCnn net;
+    net.eval();
+    torch::NoGradGuard no_grad;
+    auto one = torch::rand({1, 1, 28, 28});
+    double seconds =
+        bench::median_seconds([&] { torch::softmax(net.forward(one), 1); }, 50, 2000);
+    bench::report("cnn_infer_b1", seconds * 1e6, "us");
+}
+
 } // namespace
 
 int main() {
@@ -82,4 +150,7 @@ int main() {
     train(64);
     infer();
     dense_forward_backward();
+    train_cnn<SeedCnn>("cnn_train_b128", 128, {1, 28, 28}, 30);
+    infer_cnn();
+    train_cnn<CifarCnn>("cifar_cnn_train_b64", 64, {3, 32, 32}, 20);
 }

@@ -72,6 +72,17 @@ struct Cpu {
         });
     }
 
+    // out[r] = sum over columns of x[r][c]: bias gradients of channel-major data.
+    static void row_sums(const float* x, std::size_t rows, std::size_t cols, float* out) {
+        parallel_for(rows, parallel_grain / cols + 1, [=](std::size_t first, std::size_t last) {
+            for (std::size_t r = first; r < last; ++r) {
+                float sum = 0.0f;
+                for (std::size_t c = 0; c < cols; ++c) sum += x[r * cols + c];
+                out[r] = sum;
+            }
+        });
+    }
+
     // y += alpha * x
     static void axpy(std::size_t n, float alpha, const float* x, float* y) {
         parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {

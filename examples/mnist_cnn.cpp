@@ -1,0 +1,35 @@
+// Seed 003, question 4: GaussianNoise(0.1), Conv2D(45, 5x5, ReLU, L2 0.001),
+// MaxPool 2, Conv2D(60, 5x5, ReLU), MaxPool 2, Flatten, Dense(10, softmax).
+// Usage: mnist_cnn [mnist-directory]
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include <ctnn/ctnn.hpp>
+
+#include "example_support.hpp"
+
+using Cnn = ctnn::Sequential<ctnn::Input<1, 28, 28>, ctnn::GaussianNoise, ctnn::Conv2D<45, 5>,
+                             ctnn::ReLU, ctnn::MaxPool2D<2>, ctnn::Conv2D<60, 5>, ctnn::ReLU,
+                             ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<10>, ctnn::Softmax>;
+
+int main(int argc, char** argv) try {
+    Cnn net{ctnn::GaussianNoise{0.1f}, ctnn::Conv2D<45, 5>{.l2 = 0.001f}, ctnn::Seed{42}};
+    ctnn::summary(net, std::cout);
+    print_blas();
+
+    auto data = ctnn::data::load_mnist(example_data_dir(argc, argv, "mnist"));
+    constexpr std::size_t epochs = 12;
+    auto history = ctnn::fit(net, ctnn::RMSprop{1e-3f}, ctnn::CategoricalCrossEntropy{}, data.train,
+                             {.epochs = epochs,
+                              .batch_size = 128,
+                              .validation = data.test,
+                              .seed = 42,
+                              .learning_rate_schedule = ctnn::cosine_decay(1e-3f, epochs)});
+    history.write_csv("mnist_cnn_history.csv");
+
+    report_test_accuracy(net, data.test);
+} catch (const std::exception& error) {
+    std::cerr << error.what() << '\n';
+    return 1;
+}
