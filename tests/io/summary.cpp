@@ -50,3 +50,23 @@ TEST_CASE("summary: Keras's snake_case layer names") {
     CHECK(ctnn::detail::snake_case("GaussianNoise") == "gaussian_noise");
     CHECK(ctnn::detail::snake_case("Dense") == "dense");
 }
+
+TEST_CASE("summary: seed 001's small Fashion-MNIST CNN has 7,465 parameters; BatchNorm's running statistics are non-trainable") {
+    using SmallCnn = ctnn::Sequential<ctnn::Input<1, 28, 28>, ctnn::Conv2D<9, 5, 1, ctnn::same>, ctnn::ReLU,
+                                      ctnn::MaxPool2D<2>, ctnn::Conv2D<9, 5, 1, ctnn::same>, ctnn::ReLU,
+                                      ctnn::MaxPool2D<2>, ctnn::Conv2D<16, 3, 1, ctnn::same>, ctnn::ReLU,
+                                      ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<25>, ctnn::ReLU,
+                                      ctnn::Dense<10>, ctnn::Softmax>;
+    std::ostringstream out;
+    ctnn::summary(SmallCnn{}, out);
+    CHECK(out.str().find("Total params: 7,465") != std::string::npos);
+
+    using Normalised = ctnn::Sequential<ctnn::Input<3, 4, 4>, ctnn::BatchNorm, ctnn::Flatten, ctnn::Dense<2>>;
+    std::ostringstream bn;
+    ctnn::summary(Normalised{}, bn);
+    const std::string text = bn.str();
+    CHECK(row(text, " batch_normalization (BatchNormalization)") == " batch_normalization (BatchNormalization) (None, 3, 4, 4) 12");
+    CHECK(text.find("Total params: 110") != std::string::npos);
+    CHECK(text.find("Trainable params: 104") != std::string::npos);
+    CHECK(text.find("Non-trainable params: 6") != std::string::npos);
+}

@@ -41,17 +41,36 @@ inline std::string with_thousands(std::size_t value) {
     return text;
 }
 
+// State a layer keeps besides its trainable parameters (BatchNorm's running
+// statistics); Keras counts it as "non-trainable params".
+template <class Bound>
+constexpr std::size_t non_trainable_count() {
+    using Layer = typename Bound::layer;
+    if constexpr (requires { Layer::template non_trainable_count<typename Bound::input_shape>; })
+        return Layer::template non_trainable_count<typename Bound::input_shape>;
+    else
+        return 0;
+}
+
+template <class Net>
+constexpr std::size_t non_trainable_total() {
+    std::size_t total = 0;
+    boost::mp11::mp_for_each<typename Net::layers>(
+        [&](auto bound) { total += non_trainable_count<decltype(bound)>(); });
+    return total;
+}
+
 } // namespace detail
 
 template <class Net>
 void summary(const Net&, std::ostream& out) {
-    constexpr int name_width = 30, shape_width = 26;
+    constexpr int name_width = 44, shape_width = 24;
     const std::string rule(name_width + shape_width + 12, '_');
     const std::string double_rule(rule.size(), '=');
     char line[256];
     auto row = [&](const std::string& a, const std::string& b, const std::string& c) {
-        std::snprintf(line, sizeof line, "%-*s%-*s%s\n", name_width, a.c_str(), shape_width,
-                      b.c_str(), c.c_str());
+        std::snprintf(line, sizeof line, "%-*s %-*s %s\n", name_width - 1, a.c_str(),
+                      shape_width - 1, b.c_str(), c.c_str());
         out << line;
     };
     out << "Model: \"sequential\"\n" << rule << '\n';
@@ -65,12 +84,13 @@ void summary(const Net&, std::ostream& out) {
         int repeat = seen[name]++;
         if (repeat > 0) name += "_" + std::to_string(repeat);
         row(" " + name + " (" + type + ")", batch_shape_string(typename B::output_shape{}),
-            detail::with_thousands(B::param_count));
+            detail::with_thousands(B::param_count + detail::non_trainable_count<B>()));
     });
+    constexpr std::size_t non_trainable = detail::non_trainable_total<Net>();
     out << double_rule << '\n'
-        << "Total params: " << detail::with_thousands(Net::param_count) << '\n'
+        << "Total params: " << detail::with_thousands(Net::param_count + non_trainable) << '\n'
         << "Trainable params: " << detail::with_thousands(Net::param_count) << '\n'
-        << "Non-trainable params: 0\n"
+        << "Non-trainable params: " << detail::with_thousands(non_trainable) << '\n'
         << rule << '\n';
 }
 
