@@ -20,7 +20,7 @@
 // and provides:
 //
 //   static constexpr std::size_t param_count;
-//   void initialize(float* params, Rng&) const;
+//   void initialize(float* params, Rng&);                // also resets state (BatchNorm)
 //   void reserve(std::size_t max_batch);                    // size per-batch state
 //   const float* forward(const Context&, const float* params, const float* x,
 //                        float* y, std::size_t batch);      // returns y, or x for a view
