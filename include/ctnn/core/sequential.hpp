@@ -18,6 +18,7 @@
 
 #include "ctnn/backend/cpu/backend.hpp"
 #include "ctnn/core/fusion.hpp"
+#include "ctnn/core/passes.hpp"
 #include "ctnn/core/layer.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/layers/input.hpp"
@@ -56,15 +57,6 @@ template <class InputShape, class... Layers>
 using bind_layers = boost::mp11::mp_pop_front<
     mp_fold<mp_list<Layers...>, mp_list<BoundInput<InputShape>>, bind_next>>;
 
-template <class List, std::size_t... I>
-constexpr auto exclusive_prefix_sums(std::index_sequence<I...>, auto size_of) {
-    std::array<std::size_t, sizeof...(I) + 1> sums{};
-    std::size_t running = 0, i = 0;
-    ((sums[i++] = running, running += size_of(boost::mp11::mp_at_c<List, I>{})), ...);
-    sums[i] = running;
-    return sums;
-}
-
 template <class T, class... Candidates>
 concept one_of = (std::is_same_v<T, Candidates> || ...);
 
@@ -76,12 +68,6 @@ constexpr std::size_t nth_position() {
     for (std::size_t i = 0; i < same.size(); ++i)
         if (same[i] && seen++ == N) return i;
     return std::numeric_limits<std::size_t>::max();
-}
-
-// The largest per-sample size among the input and the groups' outputs.
-template <class Groups, std::size_t... G>
-constexpr std::size_t widest_shape(std::size_t input_size, std::index_sequence<G...>) {
-    return std::max({input_size, boost::mp11::mp_at_c<Groups, G>::output_shape::size...});
 }
 
 // The layer type of a group that runs one layer alone; void for a fused one.
@@ -112,21 +98,8 @@ class Network {
                   "Dense<10>>");
     using bound_layers = detail::bind_layers<typename detail::first_shape<First>::type, Layers...>;
     using groups = detail::group_layers<bound_layers, Fuse>;
-    static constexpr std::size_t group_count = boost::mp11::mp_size<groups>::value;
-    template <class G>
-    using impl_of = typename detail::group_impl<Backend, G>::type;
-    using impls = boost::mp11::mp_rename<boost::mp11::mp_transform<impl_of, groups>, std::tuple>;
     using configs = std::tuple<First, Layers...>;
-    template <std::size_t G>
-    using group_at = boost::mp11::mp_at_c<groups, G>;
-
-    static constexpr auto param_offsets = detail::exclusive_prefix_sums<groups>(
-        std::make_index_sequence<group_count>{}, [](auto g) { return decltype(g)::param_count; });
-    static constexpr auto activation_offsets = detail::exclusive_prefix_sums<groups>(
-        std::make_index_sequence<group_count>{},
-        [](auto g) { return decltype(g)::output_shape::size; });
-    static constexpr std::size_t widest = detail::widest_shape<groups>(
-        detail::first_shape<First>::type::size, std::make_index_sequence<group_count>{});
+    using passes = detail::Passes<Backend, groups, typename detail::first_shape<First>::type>;
 
 public:
     using backend = Backend;
@@ -135,11 +108,11 @@ public:
     using layers = bound_layers;
     using output_shape = typename boost::mp11::mp_back<
         boost::mp11::mp_push_front<bound_layers, detail::BoundInput<input_shape>>>::output_shape;
-    static constexpr std::size_t param_count = param_offsets[group_count];
+    static constexpr std::size_t param_count = passes::param_count;
     static constexpr std::size_t layer_count = sizeof...(Layers);
     static constexpr bool fused = Fuse;
     // Run-time units: how many impls run, after fusion.
-    static constexpr std::size_t pass_count = group_count;
+    static constexpr std::size_t pass_count = passes::count;
 
     // The same network without fusion (for tests) or on another backend.
     using unfused = Network<Backend, false, First, Layers...>;
@@ -153,7 +126,7 @@ public:
         requires(detail::one_of<Args, Seed, Layers...> && ...)
     explicit Network(const Args&... args)
         : configs_(configure(std::index_sequence_for<Args...>{}, args...)),
-          impls_(make_impls(std::make_index_sequence<group_count>{})),
+          passes_(configs_),
           params_(param_count),
           grads_(param_count) {
         std::uint64_t seed = 0;
@@ -164,9 +137,7 @@ public:
     // Draws fresh initial weights.
     void initialize(std::uint64_t seed) {
         Rng rng(seed);
-        for_each_group([&](auto g, auto& impl) {
-            impl.initialize(params_.data() + param_offsets[g], rng);
-        });
+        passes_.initialize(params_.data(), rng);
     }
 
     std::span<float> parameters() { return params_; }
@@ -182,13 +153,7 @@ public:
 
     // Sizes every workspace for batches up to max_batch. Forward calls do it on
     // demand; calling it first keeps later calls free of allocation.
-    void reserve(std::size_t max_batch) {
-        if (max_batch <= capacity_) return;
-        capacity_ = max_batch;
-        activations_.resize(activation_offsets[group_count] * capacity_);
-        for (auto& buffer : gradient_buffers_) buffer.resize(widest * capacity_);
-        for_each_group([&](auto, auto& impl) { impl.reserve(capacity_); });
-    }
+    void reserve(std::size_t max_batch) { passes_.reserve(max_batch); }
 
     // Runs `batch` samples (rows of input_shape::size floats) through the
     // network; returns the output rows, owned by the network and valid until
@@ -201,47 +166,32 @@ public:
                 std::to_string(batch) + " samples, but the network's input is " +
                 to_string(input_shape{}) + " (" + std::to_string(input_shape::size) +
                 " values per sample)");
-        reserve(batch);
-        const float* x = inputs.data();
-        for_each_group([&](auto g, auto& impl) {
-            context.layer = group_at<decltype(g)::value>::first::index;
-            group_inputs_[g] = x;
-            x = impl.forward(context, params_.data() + param_offsets[g], x,
-                             activations_.data() + activation_offsets[g] * capacity_, batch);
-            group_outputs_[g] = x;
-        });
+        context.layer = 0;
+        const float* y = passes_.forward(context, params_.data(), inputs.data(), batch);
         last_batch_ = batch;
-        return {x, batch * output_shape::size};
+        return {y, batch * output_shape::size};
     }
 
     // Where the loss writes d(loss)/d(output) before backward(); it holds
     // batch * output_shape::size floats and is overwritten by backward().
-    float* output_gradient() { return gradient_buffers_[0].data(); }
+    float* output_gradient() { return passes_.output_gradient(); }
 
     // Back-propagates the gradient in output_gradient() through the passes of
     // the last forward() call, filling gradients(). SkipLast > 0 starts below
     // the last passes: a loss folded into the output activation (softmax with
     // cross-entropy) writes the gradient of that activation's input instead.
     template <std::size_t SkipLast = 0>
-    void backward(const Context& context_in, std::size_t batch) {
-        static_assert(SkipLast <= group_count);
+    void backward(Context context, std::size_t batch) {
         if (batch != last_batch_)
             throw std::logic_error("ctnn: backward for a batch of " + std::to_string(batch) +
                                    " samples follows a forward pass of " +
                                    std::to_string(last_batch_));
-        Context context = context_in;
-        float* gradient = output_gradient();
-        backward_from<group_count - SkipLast>(context, gradient, batch);
+        context.layer = 0;
+        passes_.template backward<SkipLast>(context, params_.data(), grads_.data(), nullptr, batch);
     }
 
     // Sum of the layers' regularisation losses.
-    float penalty() const {
-        float total = 0.0f;
-        for_each_group([&](auto g, const auto& impl) {
-            total += impl.penalty(params_.data() + param_offsets[g]);
-        });
-        return total;
-    }
+    float penalty() const { return passes_.penalty(params_.data()); }
 
     // The layer type of the last pass if it runs alone, else void: a loss
     // may fold into it (softmax with cross-entropy).
@@ -285,48 +235,10 @@ private:
             return current;
     }
 
-    template <std::size_t... G>
-    impls make_impls(std::index_sequence<G...>) const {
-        return impls(detail::group_impl<Backend, group_at<G>>::make(configs_)...);
-    }
-
-    template <class F>
-    void for_each_group(F&& f) {
-        [&]<std::size_t... G>(std::index_sequence<G...>) {
-            (f(std::integral_constant<std::size_t, G>{}, std::get<G>(impls_)), ...);
-        }(std::make_index_sequence<group_count>{});
-    }
-    template <class F>
-    void for_each_group(F&& f) const {
-        [&]<std::size_t... G>(std::index_sequence<G...>) {
-            (f(std::integral_constant<std::size_t, G>{}, std::get<G>(impls_)), ...);
-        }(std::make_index_sequence<group_count>{});
-    }
-
-    template <std::size_t G>
-    void backward_from(Context& context, float* gradient, std::size_t batch) {
-        if constexpr (G > 0) {
-            constexpr std::size_t g = G - 1;
-            context.layer = group_at<g>::first::index;
-            float* other = gradient == gradient_buffers_[0].data() ? gradient_buffers_[1].data()
-                                                                    : gradient_buffers_[0].data();
-            float* dx = g == 0 ? nullptr : other;
-            gradient = std::get<g>(impls_).backward(
-                context, params_.data() + param_offsets[g], grads_.data() + param_offsets[g],
-                group_inputs_[g], group_outputs_[g], gradient, dx, batch);
-            backward_from<g>(context, gradient, batch);
-        }
-    }
-
     configs configs_;
-    impls impls_;
+    passes passes_;
     typename Backend::template buffer<float> params_;
     typename Backend::template buffer<float> grads_;
-    typename Backend::template buffer<float> activations_;
-    std::array<typename Backend::template buffer<float>, 2> gradient_buffers_;
-    std::array<const float*, group_count + 1> group_inputs_{};
-    std::array<const float*, group_count + 1> group_outputs_{};
-    std::size_t capacity_ = 0;
     std::size_t last_batch_ = 0;
 };
 
