@@ -17,6 +17,7 @@
 #include "ctnn/layers/gaussian_noise.hpp"
 #include "ctnn/layers/input.hpp"
 #include "ctnn/layers/pooling.hpp"
+#include "ctnn/layers/residual.hpp"
 #include "ctnn/layers/softmax.hpp"
 #include "ctnn/losses/binary_cross_entropy.hpp"
 #include "ctnn/losses/categorical_cross_entropy.hpp"

@@ -66,3 +66,11 @@ TEST_CASE("Sequential: workspaces are sized once; smaller batches reuse them") {
     const float* at_three = net.forward(std::span<const float>(x).first(18), 3).data();
     CHECK(at_eight == at_three);
 }
+
+TEST_CASE("Sequential: an empty layer next to a configurable one leaves its defaults alone") {
+    // std::tuple<ReLU, BatchNorm>{} zeroes the BatchNorm with GCC 12's libstdc++.
+    using Net = ctnn::Sequential<ctnn::Input<4>, ctnn::Dense<3>, ctnn::ReLU, ctnn::BatchNorm>;
+    Net net;
+    CHECK(net.layer<3>().epsilon == 1e-3f);
+    CHECK(net.layer<3>().momentum == 0.99f);
+}

@@ -8,6 +8,7 @@
 #include <boost/mp11/list.hpp>
 #include <utility>
 
+#include "ctnn/core/config_list.hpp"
 #include "ctnn/core/layer.hpp"
 
 namespace ctnn::detail {
@@ -72,7 +73,7 @@ struct group_impl<Backend, Group<Bound>> {
 
     template <class Configs>
     static type make(const Configs& configs) {
-        return type(std::get<Bound::index>(configs));
+        return type(config_at<Bound::index>(configs));
     }
 };
 template <class Backend, class Bound, class Activation>
@@ -82,7 +83,7 @@ struct group_impl<Backend, Group<Bound, Activation>> {
 
     template <class Configs>
     static type make(const Configs& configs) {
-        return type(std::get<Bound::index>(configs), std::get<Activation::index>(configs).op());
+        return type(config_at<Bound::index>(configs), config_at<Activation::index>(configs).op());
     }
 };
 

@@ -17,6 +17,8 @@
 #include <utility>
 
 #include "ctnn/backend/cpu/backend.hpp"
+#include "ctnn/core/bind.hpp"
+#include "ctnn/core/config_list.hpp"
 #include "ctnn/core/fusion.hpp"
 #include "ctnn/core/passes.hpp"
 #include "ctnn/core/layer.hpp"
@@ -42,20 +44,6 @@ template <std::size_t... Dims>
 struct first_shape<Input<Dims...>> {
     using type = Shape<Dims...>;
 };
-
-// The Input as a bound layer at index 0, so that binding is one fold.
-template <class InputShape>
-struct BoundInput {
-    using output_shape = InputShape;
-};
-
-template <class Bound, class Layer>
-using bind_next =
-    mp_push_back<Bound, BoundLayer<mp_size<Bound>::value, Layer, typename mp_back<Bound>::output_shape>>;
-
-template <class InputShape, class... Layers>
-using bind_layers = boost::mp11::mp_pop_front<
-    mp_fold<mp_list<Layers...>, mp_list<BoundInput<InputShape>>, bind_next>>;
 
 template <class T, class... Candidates>
 concept one_of = (std::is_same_v<T, Candidates> || ...);
@@ -98,7 +86,7 @@ class Network {
                   "Dense<10>>");
     using bound_layers = detail::bind_layers<typename detail::first_shape<First>::type, Layers...>;
     using groups = detail::group_layers<bound_layers, Fuse>;
-    using configs = std::tuple<First, Layers...>;
+    using configs = detail::ConfigList<First, Layers...>;
     using passes = detail::Passes<Backend, groups, typename detail::first_shape<First>::type>;
 
 public:
@@ -148,7 +136,7 @@ public:
     // The layer descriptors as configured (hyper-parameters).
     template <std::size_t LayerIndex>
     const auto& layer() const {
-        return std::get<LayerIndex>(configs_);
+        return detail::config_at<LayerIndex>(configs_);
     }
 
     // Sizes every workspace for batches up to max_batch. Forward calls do it on
@@ -200,7 +188,7 @@ public:
 private:
     template <class... Args, std::size_t... A>
     static configs configure(std::index_sequence<A...>, const Args&... args) {
-        configs result{};
+        configs result;
         (assign<position_for<A, Args...>()>(result, args), ...);
         return result;
     }
@@ -225,7 +213,7 @@ private:
     template <std::size_t Position, class Arg>
     static void assign(configs& result, const Arg& arg) {
         if constexpr (Position != std::numeric_limits<std::size_t>::max())
-            std::get<Position>(result) = arg;
+            detail::config_at<Position>(result) = arg;
     }
 
     static std::uint64_t select_seed(const auto& arg, std::uint64_t current) {
