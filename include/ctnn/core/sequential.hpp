@@ -3,7 +3,6 @@
 // compile time; the batch size is the only run-time extent.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <boost/mp11/algorithm.hpp>
 #include <cstddef>
@@ -12,7 +11,6 @@
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
