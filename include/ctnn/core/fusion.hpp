@@ -8,17 +8,14 @@
 #include <boost/mp11/list.hpp>
 #include <utility>
 
+#include "ctnn/core/bind.hpp"
 #include "ctnn/core/config_list.hpp"
 #include "ctnn/core/layer.hpp"
 
 namespace ctnn::detail {
 
-using boost::mp11::mp_back;
-using boost::mp11::mp_fold;
-using boost::mp11::mp_list;
+// mp_back, mp_fold, mp_list, mp_push_back and mp_size come with bind.hpp.
 using boost::mp11::mp_pop_back;
-using boost::mp11::mp_push_back;
-using boost::mp11::mp_size;
 using boost::mp11::mp_transform;
 
 // Bound layers that run as one impl; the first owns the parameters.
