@@ -132,6 +132,40 @@ TEST_CASE("Conv2D: gradients with padding, stride, rectangular kernels and fused
     }
 }
 
+TEST_CASE("Conv2D: a batch split into per-thread chunks gives the per-sample results") {
+    // 37 samples of a small image: several chunks per thread, a short last one.
+    using Layer = ctnn::Conv2D<3, 3, 1, 1>;
+    using In = Shape<2, 5, 5>;
+    using Impl = Layer::impl<In, Cpu, ctnn::ops::Tanh>;
+    constexpr std::size_t batch = 37, in = In::size, out = 3 * 5 * 5;
+    ctnn::Rng rng(5);
+    auto params = ctnn::testing::random_values(Impl::param_count, rng);
+    auto x = ctnn::testing::random_values(batch * in, rng);
+    auto dy = ctnn::testing::random_values(batch * out, rng);
+
+    Impl whole(Layer{}, {});
+    std::vector<float> y(batch * out), dx(batch * in), grads(Impl::param_count);
+    whole.forward({}, params.data(), x.data(), y.data(), batch);
+    auto dy_whole = dy;
+    whole.backward({}, params.data(), grads.data(), x.data(), y.data(), dy_whole.data(), dx.data(),
+                   batch);
+
+    std::vector<float> summed(Impl::param_count, 0.0f);
+    for (std::size_t n = 0; n < batch; ++n) {
+        Impl single(Layer{}, {});
+        std::vector<float> y1(out), dx1(in), grads1(Impl::param_count);
+        std::vector<float> dy1(dy.begin() + long(n * out), dy.begin() + long((n + 1) * out));
+        single.forward({}, params.data(), x.data() + n * in, y1.data(), 1);
+        single.backward({}, params.data(), grads1.data(), x.data() + n * in, y1.data(), dy1.data(),
+                        dx1.data(), 1);
+        for (std::size_t i = 0; i < out; ++i) CHECK(y[n * out + i] == doctest::Approx(y1[i]));
+        for (std::size_t i = 0; i < in; ++i) CHECK(dx[n * in + i] == doctest::Approx(dx1[i]));
+        for (std::size_t i = 0; i < summed.size(); ++i) summed[i] += grads1[i];
+    }
+    for (std::size_t i = 0; i < summed.size(); ++i)
+        CHECK(grads[i] == doctest::Approx(summed[i]).epsilon(1e-4));
+}
+
 TEST_CASE("Conv2D: L2 regulariser on the kernel only") {
     using Layer = ctnn::Conv2D<1, 2>;
     Layer::impl<Shape<1, 2, 2>, Cpu> conv(Layer{.l2 = 0.1f});

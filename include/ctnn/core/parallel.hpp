@@ -39,6 +39,42 @@ void parallel_for(std::size_t n, std::size_t grain, Body&& body) {
     body(std::size_t{0}, n);
 }
 
+// Runs body(thread, threads) once on each thread of a team, for work that
+// partitions itself (per-thread chunks of a batch, each with its own
+// workspace); a call from inside a team runs body(0, 1) on the caller.
+template <class Body>
+void parallel_threads(Body&& body) {
+#if defined(_OPENMP)
+    const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        body(std::size_t(omp_get_thread_num()), std::size_t(omp_get_num_threads()));
+        return;
+    }
+#endif
+    body(std::size_t{0}, std::size_t{1});
+}
+
+// The threads parallel_threads() runs on.
+inline std::size_t thread_count() {
+#if defined(_OPENMP)
+    return omp_in_parallel() ? 1 : std::size_t(omp_get_max_threads());
+#else
+    return 1;
+#endif
+}
+
+// Thread `index` of `count`'s share of [0, n): contiguous, sizes differing by
+// at most one, the larger shares first.
+struct Share {
+    std::size_t begin, end;
+};
+constexpr Share share_of(std::size_t n, std::size_t index, std::size_t count) {
+    const std::size_t base = n / count, extra = n % count;
+    const std::size_t begin = index * base + std::min(index, extra);
+    return {begin, begin + base + (index < extra ? 1 : 0)};
+}
+
 // Below this many elements an element-wise pass stays on one thread.
 inline constexpr std::size_t parallel_grain = 16384;
 

@@ -8,9 +8,11 @@
 //                                  Size2 also gives a rectangular stride
 //
 // The kernel is stored as (Filters, C, KH, KW), PyTorch's layout, then the
-// bias. A batch runs as one GEMM: im2col lays every receptive field of every
-// sample out as a column, W (Filters x C*KH*KW) times that matrix gives all
-// outputs, and the bias + activation pass also moves them to NCHW order.
+// bias. Convolution runs as GEMMs: im2col lays every receptive field of a few
+// samples out as columns, W (Filters x C*KH*KW) times them gives their
+// outputs, and the bias + activation pass moves them to NCHW order. Each
+// thread works through its own share of the batch in cache-sized chunks:
+// unfolding the whole batch at once streams tens of MB through memory.
 #pragma once
 
 #include <algorithm>
@@ -142,6 +144,12 @@ class Conv2DImpl {
     static constexpr std::size_t pixels = rows.output * cols.output;  // per output plane
     static constexpr std::size_t patch = channels * Kernel.height * Kernel.width;
     static constexpr std::size_t kernel_size = Filters * patch;
+    // Samples a thread unfolds at once: enough columns for an efficient GEMM,
+    // few enough that they stay in the core's own cache (about 256 KiB).
+    static constexpr std::size_t chunk =
+        std::clamp<std::size_t>(65536 / (patch * pixels), 1, 16);
+    static constexpr std::size_t columns_size = patch * pixels * chunk;
+    static constexpr std::size_t outputs_size = Filters * pixels * chunk;
 
 public:
     static constexpr std::size_t param_count = kernel_size + Filters;
@@ -157,130 +165,214 @@ public:
         ctnn::initialize(Initializer::zeros, params + kernel_size, Filters, 1, 1, rng);
     }
 
-    void reserve(std::size_t max_batch) {
-        columns_.resize(patch * pixels * max_batch);
-        outputs_.resize(Filters * pixels * max_batch);
+    // The workspaces are per thread and do not grow with the batch.
+    void reserve(std::size_t) {
+        const std::size_t threads = thread_count();
+        if (threads <= threads_) return;
+        threads_ = threads;
+        workspace_.resize(threads_ * workspace_stride);
     }
 
     const float* forward(const Context&, const float* params, const float* x, float* y,
                          std::size_t batch) {
-        const std::size_t n = pixels * batch;
-        im2col(x, batch);
-        Backend::gemm(false, false, Filters, n, patch, 1.0f, params, patch, columns_.data(), n,
-                      0.0f, outputs_.data(), n);
-        // outputs_ is (Filters, batch, pixels); y is (batch, Filters, pixels).
-        const float* bias = params + kernel_size;
-        const float* z = outputs_.data();
-        const Activation op = activation_;
-        parallel_for(batch * Filters, parallel_grain / pixels + 1, [=](std::size_t first, std::size_t last) {
-            for (std::size_t plane = first; plane < last; ++plane) {
-                const std::size_t sample = plane / Filters, filter = plane % Filters;
-                const float* from = z + (filter * batch + sample) * pixels;
-                float* to = y + plane * pixels;
-                for (std::size_t p = 0; p < pixels; ++p) to[p] = op(from[p] + bias[filter]);
-            }
-        });
+        forward_with(activation_, params, x, y, batch);
         return y;
     }
 
     float* backward(const Context&, const float* params, float* grads, const float* x,
                     const float* y, float* dy, float* dx, std::size_t batch) {
-        (void)x;  // the forward pass's columns hold everything needed of x
-        const std::size_t n = pixels * batch;
-        // dz = dy * act'(y), moved back to (Filters, batch, pixels).
-        float* dz = outputs_.data();
-        const Activation op = activation_;
-        parallel_for(batch * Filters, parallel_grain / pixels + 1, [=](std::size_t first, std::size_t last) {
-            for (std::size_t plane = first; plane < last; ++plane) {
-                const std::size_t sample = plane / Filters, filter = plane % Filters;
-                const float* g = dy + plane * pixels;
-                const float* out = y + plane * pixels;
-                float* to = dz + (filter * batch + sample) * pixels;
-                for (std::size_t p = 0; p < pixels; ++p) to[p] = g[p] * op.derivative(out[p]);
-            }
-        });
-        float* kernel_grad = grads;
-        Backend::gemm(false, true, Filters, patch, n, 1.0f, dz, n, columns_.data(), n, 0.0f,
-                      kernel_grad, patch);
-        Backend::row_sums(dz, Filters, n, grads + kernel_size);
-        if (l2_ != 0.0f) Backend::axpy(kernel_size, 2.0f * l2_, params, kernel_grad);
-        if (!dx) return nullptr;
-        // The columns are no longer needed: they receive d(columns) = W^T dz.
-        Backend::gemm(true, false, patch, n, Filters, 1.0f, params, patch, dz, n, 0.0f,
-                      columns_.data(), n);
-        col2im(dx, batch);
-        return dx;
+        return backward_with(activation_, params, grads, x, y, dy, dx, batch);
     }
 
     float penalty(const float* params) const {
         return l2_ == 0.0f ? 0.0f : l2_ * Backend::sum_of_squares(params, kernel_size);
     }
 
-private:
-    // columns_[(c, kh, kw)][(sample, oh, ow)] = padded x[sample][c][ih][iw].
-    void im2col(const float* x, std::size_t batch) {
-        float* columns = columns_.data();
-        parallel_for(patch, 1, [=](std::size_t first, std::size_t last) {
-            for (std::size_t row = first; row < last; ++row) {
-                const std::size_t c = row / (Kernel.height * Kernel.width);
-                const std::size_t kh = row / Kernel.width % Kernel.height, kw = row % Kernel.width;
-                float* out = columns + row * pixels * batch;
-                for (std::size_t sample = 0; sample < batch; ++sample) {
-                    const float* plane = x + (sample * channels + c) * height * width;
-                    for (std::size_t oh = 0; oh < rows.output; ++oh) {
-                        const std::ptrdiff_t ih = std::ptrdiff_t(oh * Stride.height + kh) -
-                                                  std::ptrdiff_t(rows.pad_before);
-                        const bool inside = ih >= 0 && ih < std::ptrdiff_t(height);
-                        for (std::size_t ow = 0; ow < cols.output; ++ow) {
-                            const std::ptrdiff_t iw = std::ptrdiff_t(ow * Stride.width + kw) -
-                                                      std::ptrdiff_t(cols.pad_before);
-                            *out++ = inside && iw >= 0 && iw < std::ptrdiff_t(width)
-                                         ? plane[std::size_t(ih) * width + std::size_t(iw)]
-                                         : 0.0f;
-                        }
+    // y = op(conv(x) + bias). Each thread takes a contiguous share of the batch
+    // and runs it chunk by chunk: im2col into its own columns, one GEMM, then
+    // bias + activation into NCHW order, all while the chunk is in its cache.
+    // Batches smaller than the thread count split each sample by filters.
+    template <class Op>
+    void forward_with(Op op, const float* params, const float* x, float* y, std::size_t batch) {
+        reserve(batch);
+        if (batch < thread_count()) return forward_by_filters(op, params, x, y, batch);
+        const float* bias = params + kernel_size;
+        parallel_threads([&](std::size_t thread, std::size_t threads) {
+            float* columns = columns_of(thread);
+            float* z = outputs_of(thread);
+            const Share mine = share_of(batch, thread, threads);
+            for (std::size_t first = mine.begin; first < mine.end; first += chunk) {
+                const std::size_t count = std::min(chunk, mine.end - first), n = count * pixels;
+                im2col(x + first * InputShape::size, count, columns);
+                Backend::gemm(false, false, Filters, n, patch, 1.0f, params, patch, columns, n,
+                              0.0f, z, n);
+                // z is (Filters, count, pixels); y is (batch, Filters, pixels).
+                for (std::size_t i = 0; i < count; ++i)
+                    for (std::size_t f = 0; f < Filters; ++f) {
+                        const float* from = z + f * n + i * pixels;
+                        float* to = y + ((first + i) * Filters + f) * pixels;
+                        for (std::size_t p = 0; p < pixels; ++p) to[p] = op(from[p] + bias[f]);
                     }
-                }
             }
         });
     }
 
-    // dx[sample][c][ih][iw] = sum of the column entries im2col copied it to.
-    // Split by channel, so no two threads add to the same value.
-    void col2im(float* dx, std::size_t batch) const {
-        const float* columns = columns_.data();
-        parallel_for(channels, 1, [=](std::size_t first, std::size_t last) {
-            for (std::size_t c = first; c < last; ++c) {
-                for (std::size_t sample = 0; sample < batch; ++sample)
-                    std::fill_n(dx + (sample * channels + c) * height * width, height * width, 0.0f);
-                for (std::size_t kh = 0; kh < Kernel.height; ++kh) {
-                    for (std::size_t kw = 0; kw < Kernel.width; ++kw) {
-                        const float* in =
-                            columns + ((c * Kernel.height + kh) * Kernel.width + kw) * pixels * batch;
-                        for (std::size_t sample = 0; sample < batch; ++sample) {
-                            float* plane = dx + (sample * channels + c) * height * width;
-                            for (std::size_t oh = 0; oh < rows.output; ++oh) {
-                                const std::ptrdiff_t ih = std::ptrdiff_t(oh * Stride.height + kh) -
-                                                          std::ptrdiff_t(rows.pad_before);
-                                const bool inside = ih >= 0 && ih < std::ptrdiff_t(height);
-                                for (std::size_t ow = 0; ow < cols.output; ++ow, ++in) {
-                                    const std::ptrdiff_t iw = std::ptrdiff_t(ow * Stride.width + kw) -
-                                                              std::ptrdiff_t(cols.pad_before);
-                                    if (inside && iw >= 0 && iw < std::ptrdiff_t(width))
-                                        plane[std::size_t(ih) * width + std::size_t(iw)] += *in;
-                                }
-                            }
-                        }
+    // The gradients of y = op(conv(x) + bias) given dy. Threads take the same
+    // shares as forward_with() and sum their kernel and bias gradients in
+    // their own workspace; the shares are added in thread order, so results
+    // depend on the thread count but not on timing.
+    template <class Op>
+    float* backward_with(Op op, const float* params, float* grads, const float* x, const float* y,
+                         float* dy, float* dx, std::size_t batch) {
+        reserve(batch);
+        std::size_t used = 0;
+        parallel_threads([&](std::size_t thread, std::size_t threads) {
+            if (thread == 0) used = std::min(threads, batch);
+            float* columns = columns_of(thread);
+            float* dz = outputs_of(thread);
+            float* partial = partial_of(thread);
+            const Share mine = share_of(batch, thread, threads);
+            for (std::size_t first = mine.begin; first < mine.end; first += chunk) {
+                const std::size_t count = std::min(chunk, mine.end - first), n = count * pixels;
+                const float beta = first == mine.begin ? 0.0f : 1.0f;
+                // dz = dy * op'(y), gathered to (Filters, count, pixels).
+                for (std::size_t i = 0; i < count; ++i)
+                    for (std::size_t f = 0; f < Filters; ++f) {
+                        const std::size_t plane = ((first + i) * Filters + f) * pixels;
+                        float* to = dz + f * n + i * pixels;
+                        for (std::size_t p = 0; p < pixels; ++p)
+                            to[p] = dy[plane + p] * op.derivative(y[plane + p]);
                     }
+                im2col(x + first * InputShape::size, count, columns);
+                Backend::gemm(false, true, Filters, patch, n, 1.0f, dz, n, columns, n, beta,
+                              partial, patch);
+                for (std::size_t f = 0; f < Filters; ++f) {
+                    float sum = 0.0f;
+                    for (std::size_t p = 0; p < n; ++p) sum += dz[f * n + p];
+                    partial[kernel_size + f] = beta == 0.0f ? sum : partial[kernel_size + f] + sum;
                 }
+                if (!dx) continue;
+                // The columns are no longer needed: they receive W^T dz.
+                Backend::gemm(true, false, patch, n, Filters, 1.0f, params, patch, dz, n, 0.0f,
+                              columns, n);
+                col2im(columns, count, dx + first * InputShape::size);
             }
         });
+        const float* workspace = workspace_.data();
+        parallel_for(param_count, parallel_grain, [=](std::size_t first, std::size_t last) {
+            for (std::size_t j = first; j < last; ++j) {
+                float sum = workspace[partial_offset + j];
+                for (std::size_t t = 1; t < used; ++t) sum += workspace[t * workspace_stride + partial_offset + j];
+                grads[j] = sum;
+            }
+        });
+        if (l2_ != 0.0f) Backend::axpy(kernel_size, 2.0f * l2_, params, grads);
+        return dx;
+    }
+
+private:
+    static constexpr std::size_t partial_offset = columns_size + outputs_size;
+    static constexpr std::size_t workspace_stride =
+        (partial_offset + param_count + 15) / 16 * 16;  // whole cache lines per thread
+
+    float* columns_of(std::size_t thread) { return workspace_.data() + thread * workspace_stride; }
+    float* outputs_of(std::size_t thread) { return columns_of(thread) + columns_size; }
+    float* partial_of(std::size_t thread) { return columns_of(thread) + partial_offset; }
+
+    // Small batches (batch-1 inference): per sample, the threads unfold a
+    // share of the columns each, then each multiplies its share of the filters.
+    template <class Op>
+    void forward_by_filters(Op op, const float* params, const float* x, float* y,
+                            std::size_t batch) {
+        const float* bias = params + kernel_size;
+        float* columns = columns_of(0);
+        for (std::size_t sample = 0; sample < batch; ++sample) {
+            parallel_threads([&](std::size_t thread, std::size_t threads) {
+                const Share rows_mine = share_of(patch, thread, threads);
+                im2col_rows(x + sample * InputShape::size, 1, columns, rows_mine.begin, rows_mine.end);
+#pragma omp barrier
+                const Share filters = share_of(Filters, thread, threads);
+                if (filters.begin == filters.end) return;
+                float* out = y + (sample * Filters + filters.begin) * pixels;
+                Backend::gemm(false, false, filters.end - filters.begin, pixels, patch, 1.0f,
+                              params + filters.begin * patch, patch, columns, pixels, 0.0f, out,
+                              pixels);
+                for (std::size_t f = filters.begin; f < filters.end; ++f, out += pixels)
+                    for (std::size_t p = 0; p < pixels; ++p) out[p] = op(out[p] + bias[f]);
+            });
+        }
+    }
+
+    // The output columns [begin, end) along one axis whose input index
+    // o * stride + k - pad falls inside [0, extent).
+    static constexpr Share inside(std::size_t k, std::size_t stride, std::size_t pad,
+                                  std::size_t extent, std::size_t outputs) {
+        const std::size_t begin = k >= pad ? 0 : (pad - k + stride - 1) / stride;
+        if (extent + pad <= k) return {outputs, outputs};
+        const std::size_t end = std::min(outputs, (extent + pad - k - 1) / stride + 1);
+        return {std::min(begin, end), end};
+    }
+
+    // columns[(c, kh, kw)][(i, oh, ow)] = padded x[i][c][ih][iw] for the
+    // `count` samples at x, rows [row_begin, row_end) of the patch.
+    static void im2col_rows(const float* x, std::size_t count, float* columns,
+                            std::size_t row_begin, std::size_t row_end) {
+        const std::size_t n = count * pixels;
+        for (std::size_t row = row_begin; row < row_end; ++row) {
+            const std::size_t c = row / (Kernel.height * Kernel.width);
+            const std::size_t kh = row / Kernel.width % Kernel.height, kw = row % Kernel.width;
+            const Share across = inside(kw, Stride.width, cols.pad_before, width, cols.output);
+            const Share down = inside(kh, Stride.height, rows.pad_before, height, rows.output);
+            float* out = columns + row * n;
+            for (std::size_t i = 0; i < count; ++i) {
+                const float* plane = x + (i * channels + c) * height * width;
+                for (std::size_t oh = 0; oh < rows.output; ++oh, out += cols.output) {
+                    if (oh < down.begin || oh >= down.end) {
+                        std::fill_n(out, cols.output, 0.0f);
+                        continue;
+                    }
+                    // Inside the ranges, every index below stays >= 0.
+                    const float* in = plane + (oh * Stride.height + kh - rows.pad_before) * width;
+                    std::fill(out, out + across.begin, 0.0f);
+                    for (std::size_t ow = across.begin; ow < across.end; ++ow)
+                        out[ow] = in[ow * Stride.width + kw - cols.pad_before];
+                    std::fill(out + across.end, out + cols.output, 0.0f);
+                }
+            }
+        }
+    }
+    static void im2col(const float* x, std::size_t count, float* columns) {
+        im2col_rows(x, count, columns, 0, patch);
+    }
+
+    // dx[i][c][ih][iw] = the sum of the column entries im2col copied it to,
+    // for the `count` samples at dx.
+    static void col2im(const float* columns, std::size_t count, float* dx) {
+        const std::size_t n = count * pixels;
+        std::fill_n(dx, count * InputShape::size, 0.0f);
+        for (std::size_t row = 0; row < patch; ++row) {
+            const std::size_t c = row / (Kernel.height * Kernel.width);
+            const std::size_t kh = row / Kernel.width % Kernel.height, kw = row % Kernel.width;
+            const Share across = inside(kw, Stride.width, cols.pad_before, width, cols.output);
+            const Share down = inside(kh, Stride.height, rows.pad_before, height, rows.output);
+            const float* in = columns + row * n;
+            for (std::size_t i = 0; i < count; ++i) {
+                float* plane = dx + (i * channels + c) * height * width;
+                for (std::size_t oh = down.begin; oh < down.end; ++oh) {
+                    const float* from = in + (i * rows.output + oh) * cols.output;
+                    float* to = plane + (oh * Stride.height + kh - rows.pad_before) * width;
+                    for (std::size_t ow = across.begin; ow < across.end; ++ow)
+                        to[ow * Stride.width + kw - cols.pad_before] += from[ow];
+                }
+            }
+        }
     }
 
     Initializer initializer_;
     float l2_;
     Activation activation_;
-    typename Backend::template buffer<float> columns_;
-    typename Backend::template buffer<float> outputs_;
+    std::size_t threads_ = 0;
+    typename Backend::template buffer<float> workspace_;
 };
 
 } // namespace ctnn
