@@ -1,7 +1,10 @@
 // Fusion as a rewrite of the layer list: consecutive layers that can run as one
-// pass are grouped, and each group becomes one impl. The rule set today:
-// a layer declaring `fuses_activation` absorbs the element-wise activation that
-// follows it (Dense+Tanh runs as one GEMM plus one epilogue pass).
+// pass are grouped, and each group becomes one impl. The rules:
+// - a layer declaring `fuses_activation` absorbs the element-wise activation
+//   that follows it (Dense+Tanh runs as one GEMM plus one epilogue pass);
+// - a layer declaring `absorbs_batch_norm` (Conv2D) absorbs a following
+//   BatchNorm and the activation after that; at inference the BatchNorm folds
+//   into its kernel (Conv2D+BatchNorm+ReLU runs as one convolution pass).
 #pragma once
 
 #include <boost/mp11/algorithm.hpp>
@@ -10,6 +13,7 @@
 
 #include "ctnn/core/bind.hpp"
 #include "ctnn/core/config_list.hpp"
+#include "ctnn/core/elementwise.hpp"
 #include "ctnn/core/layer.hpp"
 
 namespace ctnn::detail {
@@ -32,7 +36,11 @@ template <class G, class Next>
 inline constexpr bool absorbs = false;
 template <class Bound, class Next>
 inline constexpr bool absorbs<Group<Bound>, Next> =
-    FusesActivation<typename Bound::layer> && ActivationLayer<typename Next::layer>;
+    (FusesActivation<typename Bound::layer> && ActivationLayer<typename Next::layer>) ||
+    (AbsorbsBatchNorm<typename Bound::layer> && FoldsIntoPreceding<typename Next::layer>);
+template <class Bound, class Norm, class Next>
+inline constexpr bool absorbs<Group<Bound, Norm>, Next> =
+    FoldsIntoPreceding<typename Norm::layer> && ActivationLayer<typename Next::layer>;
 
 template <class Groups, class Next>
 struct append_fusing {
@@ -43,9 +51,9 @@ template <class Groups, class Next>
 struct append_fusing<Groups, Next> {
     template <class G>
     struct extend;
-    template <class Bound>
-    struct extend<Group<Bound>> {
-        using type = Group<Bound, Next>;
+    template <class... Bound>
+    struct extend<Group<Bound...>> {
+        using type = Group<Bound..., Next>;
     };
     using type = mp_push_back<mp_pop_back<Groups>, typename extend<mp_back<Groups>>::type>;
 };
@@ -74,6 +82,7 @@ struct group_impl<Backend, Group<Bound>> {
     }
 };
 template <class Backend, class Bound, class Activation>
+    requires(!FoldsIntoPreceding<typename Activation::layer>)
 struct group_impl<Backend, Group<Bound, Activation>> {
     using op = decltype(std::declval<typename Activation::layer>().op());
     using type = typename Bound::layer::template impl<typename Bound::input_shape, Backend, op>;
@@ -81,6 +90,31 @@ struct group_impl<Backend, Group<Bound, Activation>> {
     template <class Configs>
     static type make(const Configs& configs) {
         return type(config_at<Bound::index>(configs), config_at<Activation::index>(configs).op());
+    }
+};
+template <class Backend, class Bound, class Norm>
+    requires FoldsIntoPreceding<typename Norm::layer>
+struct group_impl<Backend, Group<Bound, Norm>> {
+    using preceding = typename Bound::layer::template impl<typename Bound::input_shape, Backend>;
+    using type = typename Norm::layer::template folded_impl<typename Norm::input_shape, Backend,
+                                                            preceding, ops::Identity>;
+
+    template <class Configs>
+    static type make(const Configs& configs) {
+        return type(config_at<Bound::index>(configs), config_at<Norm::index>(configs));
+    }
+};
+template <class Backend, class Bound, class Norm, class Activation>
+struct group_impl<Backend, Group<Bound, Norm, Activation>> {
+    using preceding = typename Bound::layer::template impl<typename Bound::input_shape, Backend>;
+    using op = decltype(std::declval<typename Activation::layer>().op());
+    using type = typename Norm::layer::template folded_impl<typename Norm::input_shape, Backend,
+                                                            preceding, op>;
+
+    template <class Configs>
+    static type make(const Configs& configs) {
+        return type(config_at<Bound::index>(configs), config_at<Norm::index>(configs),
+                    config_at<Activation::index>(configs).op());
     }
 };
 

@@ -15,6 +15,9 @@
 // A layer that can absorb a following element-wise activation says so with
 // `fuses_activation = true` and takes the activation as a third argument of
 // `impl`; activation layers expose `op()` and `is_activation = true`.
+// A layer declaring `absorbs_batch_norm = true` (Conv2D) takes a following
+// layer declaring `folds_into_preceding = true` (BatchNorm), and the
+// activation after that, into one group run by the latter's `folded_impl`.
 //
 // An impl is constructed from its descriptor (and, fused, the activation's op)
 // and provides:
@@ -80,5 +83,11 @@ concept ActivationLayer = requires { requires Layer::is_activation; };
 
 template <class Layer>
 concept FusesActivation = requires { requires Layer::fuses_activation; };
+
+template <class Layer>
+concept AbsorbsBatchNorm = requires { requires Layer::absorbs_batch_norm; };
+
+template <class Layer>
+concept FoldsIntoPreceding = requires { requires Layer::folds_into_preceding; };
 
 } // namespace ctnn

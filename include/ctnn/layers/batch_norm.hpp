@@ -13,6 +13,7 @@
 #include "ctnn/core/parallel.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/core/shape.hpp"
+#include "ctnn/layers/folded_batch_norm.hpp"
 
 namespace ctnn {
 
@@ -90,6 +91,13 @@ struct BatchNorm {
     static constexpr std::size_t non_trainable_count = 2 * detail::norm_axes<InputShape>::channels;
     template <class InputShape, class Backend>
     using impl = BatchNormImpl<InputShape, Backend>;
+
+    // After a Conv2D (and before its activation) BatchNorm runs inside the
+    // convolution's group and folds into its kernel at inference.
+    static constexpr bool folds_into_preceding = true;
+    template <class InputShape, class Backend, class PrecedingImpl, class Activation>
+    using folded_impl =
+        FoldedBatchNormImpl<PrecedingImpl, BatchNormImpl<InputShape, Backend>, Activation, Backend>;
 };
 
 template <class InputShape, class Backend>
@@ -237,6 +245,7 @@ public:
 
     float penalty(const float*) const { return 0.0f; }
 
+    float epsilon() const { return epsilon_; }
     std::span<float> running_mean() { return running_mean_; }
     std::span<const float> running_mean() const { return running_mean_; }
     std::span<float> running_variance() { return running_variance_; }

@@ -106,6 +106,7 @@ struct Conv2D {
 
     static constexpr std::string_view type_name = "Conv2D";
     static constexpr bool fuses_activation = true;
+    static constexpr bool absorbs_batch_norm = true;
 
     template <std::size_t LayerIndex, class InputShape>
     static consteval auto output_shape() {
@@ -143,7 +144,6 @@ class Conv2DImpl {
     static constexpr detail::ConvAxis cols = detail::conv_axis(width, Kernel.width, Stride.width, Padding);
     static constexpr std::size_t pixels = rows.output * cols.output;  // per output plane
     static constexpr std::size_t patch = channels * Kernel.height * Kernel.width;
-    static constexpr std::size_t kernel_size = Filters * patch;
     // Samples a thread unfolds at once: enough columns for an efficient GEMM,
     // few enough that they stay in the core's own cache (about 256 KiB).
     static constexpr std::size_t chunk =
@@ -152,6 +152,11 @@ class Conv2DImpl {
     static constexpr std::size_t outputs_size = Filters * pixels * chunk;
 
 public:
+    // What a BatchNorm folding into the kernel needs: one row of `patch`
+    // weights per output channel, then the biases.
+    static constexpr std::size_t output_channels = Filters;
+    static constexpr std::size_t kernel_size = Filters * patch;
+    static constexpr std::size_t output_size = Filters * pixels;
     static constexpr std::size_t param_count = kernel_size + Filters;
 
     template <class Layer>
