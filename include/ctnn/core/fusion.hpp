@@ -4,7 +4,10 @@
 //   that follows it (Dense+Tanh runs as one GEMM plus one epilogue pass);
 // - a layer declaring `absorbs_batch_norm` (Conv2D) absorbs a following
 //   BatchNorm and the activation after that; at inference the BatchNorm folds
-//   into its kernel (Conv2D+BatchNorm+ReLU runs as one convolution pass).
+//   into its kernel (Conv2D+BatchNorm+ReLU runs as one convolution pass);
+// - a layer declaring `absorbs_pooling` (Conv2D), with or without its
+//   activation, absorbs a following MaxPool2D, which pools in the
+//   convolution's epilogue.
 #pragma once
 
 #include <boost/mp11/algorithm.hpp>
@@ -37,10 +40,13 @@ inline constexpr bool absorbs = false;
 template <class Bound, class Next>
 inline constexpr bool absorbs<Group<Bound>, Next> =
     (FusesActivation<typename Bound::layer> && ActivationLayer<typename Next::layer>) ||
-    (AbsorbsBatchNorm<typename Bound::layer> && FoldsIntoPreceding<typename Next::layer>);
-template <class Bound, class Norm, class Next>
-inline constexpr bool absorbs<Group<Bound, Norm>, Next> =
-    FoldsIntoPreceding<typename Norm::layer> && ActivationLayer<typename Next::layer>;
+    (AbsorbsBatchNorm<typename Bound::layer> && FoldsIntoPreceding<typename Next::layer>) ||
+    (AbsorbsPooling<typename Bound::layer> && PoolsInEpilogue<typename Next::layer>);
+template <class Bound, class Second, class Next>
+inline constexpr bool absorbs<Group<Bound, Second>, Next> =
+    (FoldsIntoPreceding<typename Second::layer> && ActivationLayer<typename Next::layer>) ||
+    (AbsorbsPooling<typename Bound::layer> && ActivationLayer<typename Second::layer> &&
+     PoolsInEpilogue<typename Next::layer>);
 
 template <class Groups, class Next>
 struct append_fusing {
@@ -82,7 +88,7 @@ struct group_impl<Backend, Group<Bound>> {
     }
 };
 template <class Backend, class Bound, class Activation>
-    requires(!FoldsIntoPreceding<typename Activation::layer>)
+    requires ActivationLayer<typename Activation::layer>
 struct group_impl<Backend, Group<Bound, Activation>> {
     using op = decltype(std::declval<typename Activation::layer>().op());
     using type = typename Bound::layer::template impl<typename Bound::input_shape, Backend, op>;
@@ -105,6 +111,7 @@ struct group_impl<Backend, Group<Bound, Norm>> {
     }
 };
 template <class Backend, class Bound, class Norm, class Activation>
+    requires FoldsIntoPreceding<typename Norm::layer>
 struct group_impl<Backend, Group<Bound, Norm, Activation>> {
     using preceding = typename Bound::layer::template impl<typename Bound::input_shape, Backend>;
     using op = decltype(std::declval<typename Activation::layer>().op());
@@ -114,6 +121,33 @@ struct group_impl<Backend, Group<Bound, Norm, Activation>> {
     template <class Configs>
     static type make(const Configs& configs) {
         return type(config_at<Bound::index>(configs), config_at<Norm::index>(configs),
+                    config_at<Activation::index>(configs).op());
+    }
+};
+
+template <class Backend, class Bound, class Pool>
+    requires PoolsInEpilogue<typename Pool::layer>
+struct group_impl<Backend, Group<Bound, Pool>> {
+    using preceding = typename Bound::layer::template impl<typename Bound::input_shape, Backend>;
+    using type = typename Pool::layer::template epilogue_impl<typename Pool::input_shape, Backend,
+                                                              preceding, ops::Identity>;
+
+    template <class Configs>
+    static type make(const Configs& configs) {
+        return type(config_at<Bound::index>(configs), config_at<Pool::index>(configs));
+    }
+};
+template <class Backend, class Bound, class Activation, class Pool>
+    requires PoolsInEpilogue<typename Pool::layer>
+struct group_impl<Backend, Group<Bound, Activation, Pool>> {
+    using preceding = typename Bound::layer::template impl<typename Bound::input_shape, Backend>;
+    using op = decltype(std::declval<typename Activation::layer>().op());
+    using type = typename Pool::layer::template epilogue_impl<typename Pool::input_shape, Backend,
+                                                              preceding, op>;
+
+    template <class Configs>
+    static type make(const Configs& configs) {
+        return type(config_at<Bound::index>(configs), config_at<Pool::index>(configs),
                     config_at<Activation::index>(configs).op());
     }
 };

@@ -17,7 +17,10 @@
 // `impl`; activation layers expose `op()` and `is_activation = true`.
 // A layer declaring `absorbs_batch_norm = true` (Conv2D) takes a following
 // layer declaring `folds_into_preceding = true` (BatchNorm), and the
-// activation after that, into one group run by the latter's `folded_impl`.
+// activation after that, into one group run by the latter's `folded_impl`;
+// one declaring `absorbs_pooling = true` (Conv2D) takes, after its optional
+// activation, a layer declaring `pools_in_epilogue = true` (MaxPool2D) into
+// one group run by the latter's `epilogue_impl`.
 //
 // An impl is constructed from its descriptor (and, fused, the activation's op)
 // and provides:
@@ -89,5 +92,11 @@ concept AbsorbsBatchNorm = requires { requires Layer::absorbs_batch_norm; };
 
 template <class Layer>
 concept FoldsIntoPreceding = requires { requires Layer::folds_into_preceding; };
+
+template <class Layer>
+concept AbsorbsPooling = requires { requires Layer::absorbs_pooling; };
+
+template <class Layer>
+concept PoolsInEpilogue = requires { requires Layer::pools_in_epilogue; };
 
 } // namespace ctnn

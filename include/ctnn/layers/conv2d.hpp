@@ -107,6 +107,7 @@ struct Conv2D {
     static constexpr std::string_view type_name = "Conv2D";
     static constexpr bool fuses_activation = true;
     static constexpr bool absorbs_batch_norm = true;
+    static constexpr bool absorbs_pooling = true;
 
     template <std::size_t LayerIndex, class InputShape>
     static consteval auto output_shape() {
@@ -193,15 +194,48 @@ public:
         return l2_ == 0.0f ? 0.0f : l2_ * Backend::sum_of_squares(params, kernel_size);
     }
 
-    // y = op(conv(x) + bias). Each thread takes a contiguous share of the batch
-    // and runs it chunk by chunk: im2col into its own columns, one GEMM, then
-    // bias + activation into NCHW order, all while the chunk is in its cache.
-    // Batches smaller than the thread count split each sample by filters.
+    // y = op(conv(x) + bias).
     template <class Op>
     void forward_with(Op op, const float* params, const float* x, float* y, std::size_t batch) {
-        reserve(batch);
-        if (batch < thread_count()) return forward_by_filters(op, params, x, y, batch);
         const float* bias = params + kernel_size;
+        convolve(params, x, batch, [&](const float* z, std::size_t stride, std::size_t first,
+                                       std::size_t count, std::size_t f_begin, std::size_t f_end) {
+            for (std::size_t i = 0; i < count; ++i)
+                for (std::size_t f = f_begin; f < f_end; ++f) {
+                    const float* from = z + (f - f_begin) * stride + i * pixels;
+                    float* to = y + ((first + i) * Filters + f) * pixels;
+                    for (std::size_t p = 0; p < pixels; ++p) to[p] = op(from[p] + bias[f]);
+                }
+        });
+    }
+
+    // The gradients of y = op(conv(x) + bias) given dy.
+    template <class Op>
+    float* backward_with(Op op, const float* params, float* grads, const float* x, const float* y,
+                         float* dy, float* dx, std::size_t batch) {
+        return convolve_backward(params, grads, x, dx, batch,
+                                 [&](float* dz, std::size_t first, std::size_t count) {
+            for (std::size_t i = 0; i < count; ++i)
+                for (std::size_t f = 0; f < Filters; ++f) {
+                    const std::size_t plane = ((first + i) * Filters + f) * pixels;
+                    float* to = dz + (f * count + i) * pixels;
+                    for (std::size_t p = 0; p < pixels; ++p)
+                        to[p] = dy[plane + p] * op.derivative(y[plane + p]);
+                }
+        });
+    }
+
+    // Computes conv(x), without the bias, and hands it to
+    //   epilogue(z, stride, first, count, f_begin, f_end)
+    // piece by piece: filter f's output plane for sample first + i is at
+    // z + (f - f_begin) * stride + i * pixels, while it is in cache. Each
+    // thread takes a contiguous share of the batch and runs it chunk by
+    // chunk (im2col into its own columns, one GEMM); batches smaller than the
+    // thread count split each sample by filters instead.
+    template <class Epilogue>
+    void convolve(const float* params, const float* x, std::size_t batch, Epilogue&& epilogue) {
+        reserve(batch);
+        if (batch < thread_count()) return convolve_by_filters(params, x, batch, epilogue);
         parallel_threads([&](std::size_t thread, std::size_t threads) {
             float* columns = columns_of(thread);
             float* z = outputs_of(thread);
@@ -211,24 +245,21 @@ public:
                 im2col(x + first * InputShape::size, count, columns);
                 Backend::gemm(false, false, Filters, n, patch, 1.0f, params, patch, columns, n,
                               0.0f, z, n);
-                // z is (Filters, count, pixels); y is (batch, Filters, pixels).
-                for (std::size_t i = 0; i < count; ++i)
-                    for (std::size_t f = 0; f < Filters; ++f) {
-                        const float* from = z + f * n + i * pixels;
-                        float* to = y + ((first + i) * Filters + f) * pixels;
-                        for (std::size_t p = 0; p < pixels; ++p) to[p] = op(from[p] + bias[f]);
-                    }
+                epilogue(static_cast<const float*>(z), n, first, count, std::size_t{0}, Filters);
             }
         });
     }
 
-    // The gradients of y = op(conv(x) + bias) given dy. Threads take the same
-    // shares as forward_with() and sum their kernel and bias gradients in
-    // their own workspace; the shares are added in thread order, so results
-    // depend on the thread count but not on timing.
-    template <class Op>
-    float* backward_with(Op op, const float* params, float* grads, const float* x, const float* y,
-                         float* dy, float* dx, std::size_t batch) {
+    // Writes the kernel and bias gradients, and dx unless it is null, given
+    //   fill(dz, first, count)
+    // which writes d(loss)/d(conv(x) + bias) for samples [first, first + count)
+    // at dz[(f * count + i) * pixels + p]. Threads take the same shares as
+    // convolve() and sum their kernel and bias gradients in their own
+    // workspace; the shares are added in thread order, so results depend on
+    // the thread count but not on timing.
+    template <class Fill>
+    float* convolve_backward(const float* params, float* grads, const float* x, float* dx,
+                             std::size_t batch, Fill&& fill) {
         reserve(batch);
         std::size_t used = 0;
         parallel_threads([&](std::size_t thread, std::size_t threads) {
@@ -239,22 +270,15 @@ public:
             const Share mine = share_of(batch, thread, threads);
             for (std::size_t first = mine.begin; first < mine.end; first += chunk) {
                 const std::size_t count = std::min(chunk, mine.end - first), n = count * pixels;
-                const float beta = first == mine.begin ? 0.0f : 1.0f;
-                // dz = dy * op'(y), gathered to (Filters, count, pixels).
-                for (std::size_t i = 0; i < count; ++i)
-                    for (std::size_t f = 0; f < Filters; ++f) {
-                        const std::size_t plane = ((first + i) * Filters + f) * pixels;
-                        float* to = dz + f * n + i * pixels;
-                        for (std::size_t p = 0; p < pixels; ++p)
-                            to[p] = dy[plane + p] * op.derivative(y[plane + p]);
-                    }
+                const bool first_chunk = first == mine.begin;
+                fill(dz, first, count);
                 im2col(x + first * InputShape::size, count, columns);
-                Backend::gemm(false, true, Filters, patch, n, 1.0f, dz, n, columns, n, beta,
-                              partial, patch);
+                Backend::gemm(false, true, Filters, patch, n, 1.0f, dz, n, columns, n,
+                              first_chunk ? 0.0f : 1.0f, partial, patch);
                 for (std::size_t f = 0; f < Filters; ++f) {
                     float sum = 0.0f;
                     for (std::size_t p = 0; p < n; ++p) sum += dz[f * n + p];
-                    partial[kernel_size + f] = beta == 0.0f ? sum : partial[kernel_size + f] + sum;
+                    partial[kernel_size + f] = first_chunk ? sum : partial[kernel_size + f] + sum;
                 }
                 if (!dx) continue;
                 // The columns are no longer needed: they receive W^T dz.
@@ -267,7 +291,8 @@ public:
         parallel_for(param_count, parallel_grain, [=](std::size_t first, std::size_t last) {
             for (std::size_t j = first; j < last; ++j) {
                 float sum = workspace[partial_offset + j];
-                for (std::size_t t = 1; t < used; ++t) sum += workspace[t * workspace_stride + partial_offset + j];
+                for (std::size_t t = 1; t < used; ++t)
+                    sum += workspace[t * workspace_stride + partial_offset + j];
                 grads[j] = sum;
             }
         });
@@ -286,24 +311,24 @@ private:
 
     // Small batches (batch-1 inference): per sample, the threads unfold a
     // share of the columns each, then each multiplies its share of the filters.
-    template <class Op>
-    void forward_by_filters(Op op, const float* params, const float* x, float* y,
-                            std::size_t batch) {
-        const float* bias = params + kernel_size;
+    template <class Epilogue>
+    void convolve_by_filters(const float* params, const float* x, std::size_t batch,
+                             Epilogue& epilogue) {
         float* columns = columns_of(0);
         for (std::size_t sample = 0; sample < batch; ++sample) {
             parallel_threads([&](std::size_t thread, std::size_t threads) {
                 const Share rows_mine = share_of(patch, thread, threads);
-                im2col_rows(x + sample * InputShape::size, 1, columns, rows_mine.begin, rows_mine.end);
+                im2col_rows(x + sample * InputShape::size, 1, columns, rows_mine.begin,
+                            rows_mine.end);
 #pragma omp barrier
                 const Share filters = share_of(Filters, thread, threads);
                 if (filters.begin == filters.end) return;
-                float* out = y + (sample * Filters + filters.begin) * pixels;
+                float* z = outputs_of(thread);
                 Backend::gemm(false, false, filters.end - filters.begin, pixels, patch, 1.0f,
-                              params + filters.begin * patch, patch, columns, pixels, 0.0f, out,
+                              params + filters.begin * patch, patch, columns, pixels, 0.0f, z,
                               pixels);
-                for (std::size_t f = filters.begin; f < filters.end; ++f, out += pixels)
-                    for (std::size_t p = 0; p < pixels; ++p) out[p] = op(out[p] + bias[f]);
+                epilogue(static_cast<const float*>(z), pixels, sample, std::size_t{1},
+                         filters.begin, filters.end);
             });
         }
     }

@@ -11,6 +11,7 @@
 #include "ctnn/core/layer.hpp"
 #include "ctnn/core/parallel.hpp"
 #include "ctnn/core/shape.hpp"
+#include "ctnn/layers/conv_max_pool.hpp"
 
 namespace ctnn {
 
@@ -38,6 +39,8 @@ struct PoolGeometry {
 
     static constexpr std::size_t out_height = valid ? (height - PoolH) / StrideH + 1 : 1;
     static constexpr std::size_t out_width = valid ? (width - PoolW) / StrideW + 1 : 1;
+    static constexpr std::size_t pool_height = PoolH, pool_width = PoolW;
+    static constexpr std::size_t stride_height = StrideH, stride_width = StrideW;
     static constexpr std::size_t in_plane = height * width;
     static constexpr std::size_t out_plane = out_height * out_width;
     using output_shape = Shape<channels, out_height, out_width>;
@@ -83,6 +86,14 @@ struct MaxPool2D {
     static constexpr std::size_t param_count = 0;
     template <class InputShape, class Backend>
     using impl = MaxPool2DImpl<InputShape, Pool, Pool, Stride, Stride, Backend>;
+
+    // After a Conv2D (and its activation) the pooling runs in the
+    // convolution's epilogue.
+    static constexpr bool pools_in_epilogue = true;
+    template <class InputShape, class Backend, class ConvImpl, class Activation>
+    using epilogue_impl =
+        ConvMaxPoolImpl<ConvImpl, detail::PoolGeometry<InputShape, Pool, Pool, Stride, Stride>,
+                        Activation, Backend>;
 };
 
 // AvgPool2D<Pool, Stride>: the mean of each Pool x Pool window.
