@@ -72,3 +72,26 @@ TEST_CASE("Conv2D + BatchNorm + ReLU: the fused network computes what the unfuse
     for (std::size_t i = 0; i < one.size(); ++i)
         CHECK(one[i] == doctest::Approx(expected[i]).epsilon(1e-5));
 }
+
+TEST_CASE("BatchNorm: running statistics are reachable inside fused groups, in layer order") {
+    // A folded Conv2D+BatchNorm+ReLU group, then a BatchNorm on its own.
+    using Mixed = ctnn::Sequential<ctnn::Input<1, 4, 4>, ctnn::Conv2D<2, 3>, ctnn::BatchNorm,
+                                   ctnn::ReLU, ctnn::Flatten, ctnn::Dense<3>, ctnn::BatchNorm>;
+    auto states = [](auto& net) {
+        std::vector<float> all;
+        net.for_each_state([&](std::span<float> s) { all.insert(all.end(), s.begin(), s.end()); });
+        return all;
+    };
+    Mixed fused{ctnn::Seed{2}};
+    Mixed::unfused unfused{ctnn::Seed{2}};
+    CHECK((states(fused) == std::vector<float>{0, 0, 1, 1, 0, 0, 0, 1, 1, 1}));
+    ctnn::Rng rng(3);
+    auto x = ctnn::testing::random_values(4 * 16, rng);
+    const ctnn::Context context{ctnn::Mode::training, 1, 0, 0};
+    fused.forward(x, 4, context);
+    unfused.forward(x, 4, context);
+    auto a = states(fused), b = states(unfused);
+    REQUIRE(a.size() == 10);
+    CHECK(a[0] != 0.0f);
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]));
+}

@@ -37,6 +37,10 @@
 //                                                           // null for the first layer
 //   float penalty(const float* params) const;               // regularisation loss
 //
+// and, if it keeps non-trainable state (BatchNorm's running statistics),
+//
+//   template <class F> void for_each_state(F&& f);          // f(std::span<float>) per buffer
+//
 // Impls hold no pointers into the network's buffers (parameters arrive as
 // arguments), so a network copies like a value, and a multi-branch graph can
 // drive the same impls.

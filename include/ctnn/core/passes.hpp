@@ -90,6 +90,10 @@ public:
         return x;
     }
 
+    // Group g's output rows from the last forward(); a group that passes its
+    // input through (Flatten, inference-mode Dropout) points at that input.
+    const float* output(std::size_t g) const { return outputs_[g]; }
+
     // Where d(loss)/d(output) goes before backward(); overwritten by it.
     float* output_gradient() { return gradient_buffers_[0].data(); }
 
@@ -104,6 +108,15 @@ public:
         const std::uint64_t base = context.layer;
         return backward_from<group_count - SkipLast>(context, base, params, grads,
                                                      output_gradient(), input_gradient, batch);
+    }
+
+    // Calls f(std::span<float>) on each buffer of non-trainable state
+    // (BatchNorm's running statistics), in layer order.
+    template <class F>
+    void for_each_state(F&& f) {
+        for_each([&](auto, auto& impl) {
+            if constexpr (requires { impl.for_each_state(f); }) impl.for_each_state(f);
+        });
     }
 
     float penalty(const float* params) const {

@@ -75,6 +75,23 @@ struct last_bare_layer<mp_list<>> {
     using type = void;
 };
 
+// Where layer LayerIndex's parameters start in the flat buffer: every layer
+// owns its parameters in list order, fused or not.
+template <std::size_t LayerIndex, class... Bound>
+constexpr std::size_t parameter_offset(mp_list<Bound...>) {
+    return ((Bound::index < LayerIndex ? Bound::param_count : 0) + ... + std::size_t{0});
+}
+
+// The group whose last layer is LayerIndex, or npos: a layer fused with the
+// activation after it has no stored output of its own.
+template <std::size_t LayerIndex, class... G>
+constexpr std::size_t group_ending_at(mp_list<G...>) {
+    constexpr std::array<std::size_t, sizeof...(G)> last{G::last::index...};
+    for (std::size_t g = 0; g < last.size(); ++g)
+        if (last[g] == LayerIndex) return g;
+    return std::numeric_limits<std::size_t>::max();
+}
+
 } // namespace detail
 
 template <class Backend, bool Fuse, class First, class... Layers>
@@ -137,6 +154,37 @@ public:
         return detail::config_at<LayerIndex>(configs_);
     }
 
+    // One layer's slice of parameters(), counted as layer<I>() counts (the
+    // Input is 0); Conv2D's holds the kernel (F, C, KH, KW), then the bias.
+    template <std::size_t LayerIndex>
+    std::span<float> layer_parameters() {
+        return std::span<float>(params_).subspan(layer_parameter_offset<LayerIndex>(),
+                                                 bound_layer<LayerIndex>::param_count);
+    }
+    template <std::size_t LayerIndex>
+    std::span<const float> layer_parameters() const {
+        return std::span<const float>(params_).subspan(layer_parameter_offset<LayerIndex>(),
+                                                       bound_layer<LayerIndex>::param_count);
+    }
+
+    // Layer LayerIndex's output rows for the samples of the last forward()
+    // call (what Keras's intermediate models give), valid until the next one;
+    // a layer that passes its input through returns that input.
+    template <std::size_t LayerIndex>
+    std::span<const float> layer_output() const {
+        static_assert(LayerIndex >= 1 && LayerIndex <= layer_count,
+                      "ctnn: layer index out of range: layer 1 is the one after the Input");
+        constexpr std::size_t group = detail::group_ending_at<LayerIndex>(groups{});
+        static_assert(group != std::numeric_limits<std::size_t>::max(),
+                      "ctnn: this layer runs fused with the layers after it (an activation, or "
+                      "a BatchNorm or MaxPool2D after a Conv2D), so its own output is never "
+                      "stored; ask for the output of the group's last layer or use Net::unfused");
+        if (last_batch_ == 0)
+            throw std::logic_error("ctnn: layer_output() needs a forward() call first");
+        return {passes_.output(group),
+                last_batch_ * bound_layer<LayerIndex>::output_shape::size};
+    }
+
     // Sizes every workspace for batches up to max_batch. Forward calls do it on
     // demand; calling it first keeps later calls free of allocation.
     void reserve(std::size_t max_batch) { passes_.reserve(max_batch); }
@@ -179,11 +227,30 @@ public:
     // Sum of the layers' regularisation losses.
     float penalty() const { return passes_.penalty(params_.data()); }
 
+    // Calls f(std::span<float>) on each buffer of non-trainable state, in
+    // layer order: each BatchNorm's running mean then running variance
+    // (non_trainable_count values per layer), also inside fused groups and
+    // residual blocks. Saving a model writes them after the parameters.
+    template <class F>
+    void for_each_state(F&& f) {
+        passes_.for_each_state(f);
+    }
+
     // The layer type of the last pass if it runs alone, else void: a loss
     // may fold into it (softmax with cross-entropy).
     using output_layer = typename detail::last_bare_layer<groups>::type;
 
 private:
+    template <std::size_t LayerIndex>
+    using bound_layer = boost::mp11::mp_at_c<bound_layers, LayerIndex - 1>;
+
+    template <std::size_t LayerIndex>
+    static constexpr std::size_t layer_parameter_offset() {
+        static_assert(LayerIndex >= 1 && LayerIndex <= layer_count,
+                      "ctnn: layer index out of range: layer 1 is the one after the Input");
+        return detail::parameter_offset<LayerIndex>(bound_layers{});
+    }
+
     template <class... Args, std::size_t... A>
     static configs configure(std::index_sequence<A...>, const Args&... args) {
         configs result;

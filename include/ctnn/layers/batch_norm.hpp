@@ -117,14 +117,14 @@ public:
     explicit BatchNormImpl(const BatchNorm& config)
         : momentum_(config.momentum),
           epsilon_(config.epsilon),
-          running_mean_(channels, 0.0f),
-          running_variance_(channels, 1.0f),
+          running_(2 * channels, 1.0f),
           mean_(channels),
           inverse_std_(channels) {
         if (!(momentum_ >= 0.0f && momentum_ <= 1.0f))
             throw std::invalid_argument("ctnn: BatchNorm momentum must be in [0, 1]");
         if (!(epsilon_ > 0.0f))
             throw std::invalid_argument("ctnn: BatchNorm epsilon must be positive");
+        std::fill_n(running_.begin(), channels, 0.0f);  // mean 0, variance 1
     }
 
     // gamma = 1, beta = 0; a fresh start also forgets the running statistics,
@@ -132,8 +132,8 @@ public:
     void initialize(float* params, Rng&) {
         std::fill(params, params + channels, 1.0f);
         std::fill(params + channels, params + 2 * channels, 0.0f);
-        std::fill(running_mean_.begin(), running_mean_.end(), 0.0f);
-        std::fill(running_variance_.begin(), running_variance_.end(), 1.0f);
+        std::fill_n(running_.begin(), channels, 0.0f);
+        std::fill_n(running_.begin() + channels, channels, 1.0f);
     }
 
     // The per-forward state (mean and 1/std per channel) does not grow with the
@@ -146,8 +146,8 @@ public:
         const float* beta = params + channels;
         float* mean = mean_.data();
         float* inverse_std = inverse_std_.data();
-        float* running_mean = running_mean_.data();
-        float* running_variance = running_variance_.data();
+        float* running_mean = running_.data();
+        float* running_variance = running_.data() + channels;
         const std::size_t count = batch * outer * inner;
         const bool training = context.training();
         const double epsilon = epsilon_, momentum = momentum_;
@@ -246,10 +246,20 @@ public:
     float penalty(const float*) const { return 0.0f; }
 
     float epsilon() const { return epsilon_; }
-    std::span<float> running_mean() { return running_mean_; }
-    std::span<const float> running_mean() const { return running_mean_; }
-    std::span<float> running_variance() { return running_variance_; }
-    std::span<const float> running_variance() const { return running_variance_; }
+    std::span<float> running_mean() { return std::span<float>(running_).first(channels); }
+    std::span<const float> running_mean() const {
+        return std::span<const float>(running_).first(channels);
+    }
+    std::span<float> running_variance() { return std::span<float>(running_).last(channels); }
+    std::span<const float> running_variance() const {
+        return std::span<const float>(running_).last(channels);
+    }
+
+    // The non-trainable state, for saving: running mean, then running variance.
+    template <class F>
+    void for_each_state(F&& f) {
+        f(std::span<float>(running_));
+    }
 
 private:
     // Calls f(channel, index) for every value of channels [begin, end), each
@@ -273,8 +283,7 @@ private:
 
     float momentum_;
     float epsilon_;
-    typename Backend::template buffer<float> running_mean_;
-    typename Backend::template buffer<float> running_variance_;
+    typename Backend::template buffer<float> running_;  // mean, then variance
     typename Backend::template buffer<float> mean_;         // last forward's, for backward
     typename Backend::template buffer<float> inverse_std_;  // 1 / sqrt(variance + epsilon)
 };

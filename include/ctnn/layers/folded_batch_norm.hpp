@@ -82,8 +82,10 @@ public:
     float penalty(const float* params) const { return conv_.penalty(params); }
 
     // The BatchNorm's running statistics (its non-trainable state).
-    NormImpl& batch_norm() { return norm_; }
-    const NormImpl& batch_norm() const { return norm_; }
+    template <class F>
+    void for_each_state(F&& f) {
+        norm_.for_each_state(f);
+    }
 
 private:
     void forward_unfolded(const Context& context, const float* params, const float* x, float* y,

@@ -159,6 +159,11 @@ public:
         return dx;
     }
 
+    template <class F>
+    void for_each_state(F&& f) {
+        body_.for_each_state(f);
+    }
+
     float penalty(const float* params) const {
         float total = body_.penalty(params);
         if constexpr (projects) total += projection_.penalty(params + body_params);
