@@ -154,10 +154,15 @@ private:
             context.layer = layer_stream(base, group_at<g>::first::index);
             float* other = gradient == gradient_buffers_[0].data() ? gradient_buffers_[1].data()
                                                                     : gradient_buffers_[0].data();
-            float* dx = g == 0 ? input_gradient : other;
+            // Below a group that only parameter-free layers precede (a first
+            // Conv2D after GaussianNoise), no gradient is needed unless the
+            // caller asked for the input's.
+            const bool needed_below = param_offsets[g] > 0 || input_gradient != nullptr;
+            float* dx = g == 0 ? input_gradient : needed_below ? other : nullptr;
             gradient = std::get<g>(impls_).backward(context, params + param_offsets[g],
                                                     grads + param_offsets[g], inputs_[g],
                                                     outputs_[g], gradient, dx, batch);
+            if (!needed_below) return nullptr;
             return backward_from<g>(context, base, params, grads, gradient, input_gradient, batch);
         }
     }
