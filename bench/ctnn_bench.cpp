@@ -138,6 +138,33 @@ void infer_cnn() {
     bench::report("cnn_infer_b1", seconds * 1e6, "us");
 }
 
+// examples/lstm_addition.cpp's model: encoder LSTM 128 over 7 one-hot
+// characters, RepeatVector 3, decoder LSTM 128, Dense 12 + softmax per step;
+// Adam, cross-entropy per step.
+using Adder = ctnn::Sequential<ctnn::Input<7, 12>, ctnn::LSTM<128>, ctnn::RepeatVector<3>,
+                               ctnn::LSTM<128, true>, ctnn::TimeDistributed<ctnn::Dense<12>>,
+                               ctnn::Softmax>;
+
+void train_lstm_addition() {
+    constexpr std::size_t batch_size = 512;
+    Adder net{ctnn::Seed{1}};
+    ctnn::Adam optimizer{1e-3f};
+    ctnn::CategoricalCrossEntropy loss;
+    ctnn::Rng rng(9);
+    std::vector<float> inputs(batch_size * 7 * 12, 0.0f), labels(batch_size * 3);
+    for (std::size_t i = 0; i < batch_size * 7; ++i) inputs[i * 12 + rng.below(12)] = 1.0f;
+    for (float& y : labels) y = float(rng.below(12));
+    ctnn::Context context{ctnn::Mode::training, 3, 0, 0};
+    std::size_t correct = 0;
+    auto step = [&] {
+        ctnn::detail::train_step(net, optimizer, loss, context, inputs.data(), labels.data(),
+                                 batch_size, 3, correct);
+        ++context.step;
+    };
+    double seconds = bench::median_seconds(step, 5, 40);
+    bench::report("lstm_addition_train_b512", double(batch_size) / seconds, "samples/s");
+}
+
 } // namespace
 
 int main() {
@@ -151,4 +178,5 @@ int main() {
     train_cnn<SeedCnn>("cnn_train_b128", 128, 30);
     infer_cnn();
     train_cnn<CifarCnn>("cifar_cnn_train_b64", 64, 20);
+    train_lstm_addition();
 }

@@ -139,6 +139,42 @@ void infer_cnn() {
     bench::report("cnn_infer_b1", seconds * 1e6, "us");
 }
 
+// examples/lstm_addition.cpp's model: encoder LSTM 128 over 7 one-hot
+// characters, its last state repeated 3 times, decoder LSTM 128, Linear 12 +
+// log-softmax per step; Adam, negative log-likelihood per step.
+struct Adder : torch::nn::Module {
+    torch::nn::LSTM encoder{nullptr}, decoder{nullptr};
+    torch::nn::Linear output{nullptr};
+    Adder() {
+        encoder = register_module("encoder", torch::nn::LSTM(torch::nn::LSTMOptions(12, 128).batch_first(true)));
+        decoder = register_module("decoder", torch::nn::LSTM(torch::nn::LSTMOptions(128, 128).batch_first(true)));
+        output = register_module("output", torch::nn::Linear(128, 12));
+    }
+    torch::Tensor forward(torch::Tensor x) {
+        auto last = std::get<0>(std::get<1>(encoder(x)))[0];  // h_n of the one layer
+        auto repeated = last.unsqueeze(1).expand({-1, 3, -1});
+        return torch::log_softmax(output(std::get<0>(decoder(repeated))), -1);
+    }
+};
+
+void train_lstm_addition() {
+    constexpr int batch_size = 512;
+    Adder net;
+    torch::optim::Adam optimizer(net.parameters(), torch::optim::AdamOptions(1e-3).eps(1e-7));
+    auto inputs = torch::one_hot(torch::randint(0, 12, {batch_size, 7}, torch::kLong), 12)
+                      .to(torch::kFloat);
+    auto labels = torch::randint(0, 12, {batch_size * 3}, torch::kLong);
+    net.train();
+    double seconds = bench::median_seconds(
+        [&] {
+            optimizer.zero_grad();
+            torch::nll_loss(net.forward(inputs).reshape({-1, 12}), labels).backward();
+            optimizer.step();
+        },
+        5, 40);
+    bench::report("lstm_addition_train_b512", batch_size / seconds, "samples/s");
+}
+
 } // namespace
 
 int main() {
@@ -153,4 +189,5 @@ int main() {
     train_cnn<SeedCnn>("cnn_train_b128", 128, {1, 28, 28}, 30);
     infer_cnn();
     train_cnn<CifarCnn>("cifar_cnn_train_b64", 64, {3, 32, 32}, 20);
+    train_lstm_addition();
 }

@@ -11,6 +11,7 @@
 
 #include "ctnn/core/buffer.hpp"
 #include "ctnn/core/parallel.hpp"
+#include "ctnn/optimizers/clipping.hpp"
 
 namespace ctnn {
 
@@ -24,12 +25,27 @@ public:
     float beta_1;
     float beta_2;
     float epsilon;
+    GradientClipping clipping;  // Keras's clipnorm, clipvalue, global_clipnorm
 
     void step(std::span<float> weights, std::span<const float> gradients) {
         update(weights, gradients, 0.0f);
     }
 
     std::uint64_t iterations() const { return iterations_; }
+
+    // The per-weight state by name, empty before the first step, and the step
+    // count: what a checkpoint saves and restores (io/save.hpp).
+    template <class F>
+    void for_each_slot(F&& f) {
+        f("m", m_);
+        f("v", v_);
+    }
+    template <class F>
+    void for_each_slot(F&& f) const {
+        f("m", m_);
+        f("v", v_);
+    }
+    void set_iterations(std::uint64_t iterations) { iterations_ = iterations; }
 
 protected:
     void update(std::span<float> weights, std::span<const float> gradients, float decay) {
@@ -47,9 +63,10 @@ protected:
         const float b1 = beta_1, b2 = beta_2, eps = epsilon, shrink = lr * decay;
         float *w = weights.data(), *m = m_.data(), *v = v_.data();
         const float* grad = gradients.data();
+        const GradientClip clip = clipping.prepare(gradients);
         parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
             for (std::size_t i = first; i < last; ++i) {
-                const float g = grad[i];
+                const float g = clip(grad[i]);
                 w[i] -= shrink * w[i];
                 m[i] = b1 * m[i] + (1.0f - b1) * g;
                 v[i] = b2 * v[i] + (1.0f - b2) * g * g;

@@ -12,6 +12,7 @@
 
 #include "ctnn/core/buffer.hpp"
 #include "ctnn/core/parallel.hpp"
+#include "ctnn/optimizers/clipping.hpp"
 
 namespace ctnn {
 
@@ -30,6 +31,7 @@ public:
     float momentum;
     float epsilon;
     bool centered;
+    GradientClipping clipping;  // Keras's clipnorm, clipvalue, global_clipnorm
 
     void step(std::span<float> weights, std::span<const float> gradients) {
         const std::size_t n = weights.size();
@@ -42,11 +44,12 @@ public:
         float *w = weights.data(), *ms = mean_square_.data(), *mg = mean_gradient_.data(),
               *mom = momentum_.data();
         const float* grad = gradients.data();
+        const GradientClip clip = clipping.prepare(gradients);
         // One loop per variant keeps each free of branches, so it vectorises.
         auto update = [&](auto is_centered, auto has_momentum) {
             parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
                 for (std::size_t i = first; i < last; ++i) {
-                    const float g = grad[i];
+                    const float g = clip(grad[i]);
                     float denominator = ms[i] = rho * ms[i] + (1.0f - rho) * g * g;
                     if constexpr (is_centered) {
                         float average = mg[i] = rho * mg[i] + (1.0f - rho) * g;
@@ -64,6 +67,21 @@ public:
             momentum > 0.0f ? update(yes{}, yes{}) : update(yes{}, no{});
         else
             momentum > 0.0f ? update(no{}, yes{}) : update(no{}, no{});
+    }
+
+    // The per-weight state by name (empty until needed): what a checkpoint
+    // saves and restores (io/save.hpp).
+    template <class F>
+    void for_each_slot(F&& f) {
+        f("mean_square", mean_square_);
+        f("mean_gradient", mean_gradient_);
+        f("momentum", momentum_);
+    }
+    template <class F>
+    void for_each_slot(F&& f) const {
+        f("mean_square", mean_square_);
+        f("mean_gradient", mean_gradient_);
+        f("momentum", momentum_);
     }
 
 private:

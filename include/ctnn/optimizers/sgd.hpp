@@ -8,6 +8,7 @@
 
 #include "ctnn/core/buffer.hpp"
 #include "ctnn/core/parallel.hpp"
+#include "ctnn/optimizers/clipping.hpp"
 
 namespace ctnn {
 
@@ -19,14 +20,16 @@ public:
     float learning_rate;
     float momentum;
     bool nesterov;
+    GradientClipping clipping;  // Keras's clipnorm, clipvalue, global_clipnorm
 
     void step(std::span<float> weights, std::span<const float> gradients) {
         const float lr = learning_rate, mu = momentum;
         float* w = weights.data();
         const float* g = gradients.data();
+        const GradientClip clip = clipping.prepare(gradients);
         if (momentum == 0.0f) {
             parallel_for(weights.size(), parallel_grain, [=](std::size_t first, std::size_t last) {
-                for (std::size_t i = first; i < last; ++i) w[i] -= lr * g[i];
+                for (std::size_t i = first; i < last; ++i) w[i] -= lr * clip(g[i]);
             });
             return;
         }
@@ -35,10 +38,22 @@ public:
         const bool look_ahead = nesterov;
         parallel_for(weights.size(), parallel_grain, [=](std::size_t first, std::size_t last) {
             for (std::size_t i = first; i < last; ++i) {
-                float v = velocity[i] = mu * velocity[i] - lr * g[i];
-                w[i] += look_ahead ? mu * v - lr * g[i] : v;
+                const float gi = clip(g[i]);
+                float v = velocity[i] = mu * velocity[i] - lr * gi;
+                w[i] += look_ahead ? mu * v - lr * gi : v;
             }
         });
+    }
+
+    // The per-weight state by name (empty without momentum): what a
+    // checkpoint saves and restores (io/save.hpp).
+    template <class F>
+    void for_each_slot(F&& f) {
+        f("velocity", velocity_);
+    }
+    template <class F>
+    void for_each_slot(F&& f) const {
+        f("velocity", velocity_);
     }
 
 private:

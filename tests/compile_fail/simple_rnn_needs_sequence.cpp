@@ -1,0 +1,8 @@
+// A SimpleRNN on a flat vector: it needs RepeatVector (or a sequence) first.
+// expect: ctnn: SimpleRNN needs a sequence input Shape<steps, features>
+// expect-context: ctnn::SimpleRNN<16
+// expect-context: ctnn::Shape<12>
+#include <ctnn/ctnn.hpp>
+
+using Net = ctnn::Sequential<ctnn::Input<12>, ctnn::SimpleRNN<16>>;
+static_assert(Net::param_count > 0);
