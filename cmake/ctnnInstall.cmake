@@ -16,3 +16,17 @@ install(FILES
     ${PROJECT_BINARY_DIR}/ctnnConfigVersion.cmake
     cmake/ctnnDependencies.cmake
     DESTINATION ${CTNN_CMAKE_DIR})
+
+# ctnn::plot in an export set of its own: the installed config loads it only
+# where cairo is found again, so a user without cairo still gets ctnn::ctnn.
+if(TARGET ctnn_plot)
+    install(TARGETS ctnn_plot EXPORT ctnnPlotTargets)
+    install(EXPORT ctnnPlotTargets NAMESPACE ctnn:: DESTINATION ${CTNN_CMAKE_DIR})
+    install(FILES cmake/FindCairo.cmake DESTINATION ${CTNN_CMAKE_DIR})
+endif()
+
+# ctnn::hdf5 likewise, loaded where HDF5 is found again.
+if(TARGET ctnn_hdf5)
+    install(TARGETS ctnn_hdf5 EXPORT ctnnHdf5Targets)
+    install(EXPORT ctnnHdf5Targets NAMESPACE ctnn:: DESTINATION ${CTNN_CMAKE_DIR})
+endif()

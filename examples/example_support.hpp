@@ -5,8 +5,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <string>
 
 #include <ctnn/ctnn.hpp>
+#include <ctnn/plot.hpp>
 
 #ifndef CTNN_EXAMPLE_DATA_DIR
 #define CTNN_EXAMPLE_DATA_DIR "data"
@@ -26,11 +28,31 @@ inline void print_blas() {
                 blas.threading.c_str(), blas.threads);
 }
 
-// The confusion matrix and classification report, then the line every
-// example ends with: "test accuracy: NN.NN%".
+// Every plot twice: <stem>.png to look at, <stem>.svg to put in a report.
+template <class Plot>
+void plot_png_and_svg(const std::string& stem, Plot&& plot) {
+    for (const char* extension : {".png", ".svg"}) plot(stem + extension);
+}
+
+// <name>_history.csv and its plot, <name>_history.png and .svg.
+inline void write_history(const ctnn::History& history, const std::string& name) {
+    history.write_csv(name + "_history.csv");
+    plot_png_and_svg(name + "_history", [&](const std::string& file) {
+        ctnn::plot::history(history, file, {.title = name + ": training history"});
+    });
+}
+
+// The confusion matrix and classification report (and, given a name, its
+// heatmap <name>_confusion.png and .svg), then the line every example ends
+// with: "test accuracy: NN.NN%".
 template <class Net>
-void report_test_accuracy(Net& net, const ctnn::data::Dataset& test) {
+void report_test_accuracy(Net& net, const ctnn::data::Dataset& test, const std::string& name = {}) {
     auto score = ctnn::evaluate(net, test);
     score.confusion.print(std::cout);
+    if (!name.empty())
+        plot_png_and_svg(name + "_confusion", [&](const std::string& file) {
+            ctnn::plot::confusion_matrix(score.confusion, file,
+                                         {.title = name + ": confusion matrix on the test set"});
+        });
     std::printf("test loss: %.4f\ntest accuracy: %.2f%%\n", score.loss, 100.0 * score.accuracy);
 }

@@ -24,7 +24,7 @@ using BetterCnn = ctnn::Sequential<
     ctnn::Dense<10>, ctnn::Softmax>;
 
 template <class Net>
-void train(Net& net, const ctnn::data::TrainTest& data, std::size_t epochs, const char* history) {
+void train(Net& net, const ctnn::data::TrainTest& data, std::size_t epochs, const char* name) {
     ctnn::summary(net, std::cout);
     auto record = ctnn::fit(net, ctnn::Adam{1e-3f}, ctnn::CategoricalCrossEntropy{}, data.train,
                             {.epochs = epochs,
@@ -32,7 +32,7 @@ void train(Net& net, const ctnn::data::TrainTest& data, std::size_t epochs, cons
                              .validation = data.test,
                              .seed = 42,
                              .learning_rate_schedule = ctnn::cosine_decay(1e-3f, epochs)});
-    record.write_csv(history);
+    write_history(record, name);
 }
 
 int main(int argc, char** argv) try {
@@ -41,12 +41,12 @@ int main(int argc, char** argv) try {
                                                         : ctnn::data::default_fashion_mnist_dir());
 
     SmallCnn small{ctnn::Seed{42}};
-    train(small, data, 10, "fashion_small_cnn_history.csv");
+    train(small, data, 10, "fashion_small_cnn");
     std::printf("seed 001's small CNN, test accuracy: %.2f%%\n\n",
                 100.0 * ctnn::evaluate(small, data.test).accuracy);
 
     BetterCnn better{ctnn::Dropout{0.25f}, ctnn::Dropout{0.4f}, ctnn::Seed{42}};
-    train(better, data, 15, "fashion_cnn_history.csv");
+    train(better, data, 15, "fashion_cnn");
     report_test_accuracy(better, data.test);
 } catch (const std::exception& error) {
     std::cerr << error.what() << '\n';

@@ -1,9 +1,12 @@
 // Seed 003, question 4: GaussianNoise(0.1), Conv2D(45, 5x5, ReLU, L2 0.001),
 // MaxPool 2, Conv2D(60, 5x5, ReLU), MaxPool 2, Flatten, Dense(10, softmax).
 // Usage: mnist_cnn [mnist-directory]
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <span>
+#include <string>
 
 #include <ctnn/ctnn.hpp>
 
@@ -26,9 +29,23 @@ int main(int argc, char** argv) try {
                               .validation = data.test,
                               .seed = 42,
                               .learning_rate_schedule = ctnn::cosine_decay(1e-3f, epochs)});
-    history.write_csv("mnist_cnn_history.csv");
+    write_history(history, "mnist_cnn");
 
-    report_test_accuracy(net, data.test);
+    // What the first convolution (layer 2) learnt, and its maps after the
+    // ReLU (layer 3) for the first test digit. The trained network runs
+    // convolution, ReLU and pooling as one pass and keeps no maps between
+    // them; the same weights in Cnn::unfused do.
+    plot_png_and_svg("mnist_cnn_kernels", [&](const std::string& file) {
+        ctnn::plot::kernels<2>(net, file, {.colormap = ctnn::plot::Colormap::diverging});
+    });
+    Cnn::unfused layer_by_layer;
+    std::ranges::copy(net.parameters(), layer_by_layer.parameters().begin());
+    const std::span<const float> digit(data.test.inputs.data(), Cnn::input_shape::size);
+    plot_png_and_svg("mnist_cnn_activations", [&](const std::string& file) {
+        ctnn::plot::activations<3>(layer_by_layer, digit, file);
+    });
+
+    report_test_accuracy(net, data.test, "mnist_cnn");
 } catch (const std::exception& error) {
     std::cerr << error.what() << '\n';
     return 1;

@@ -20,7 +20,7 @@ int main(int argc, char** argv) try {
     auto data = ctnn::data::load_mnist(example_data_dir(argc, argv, "mnist"));
     auto history = ctnn::fit(net, ctnn::SGD{0.1f}, ctnn::CategoricalCrossEntropy{}, data.train,
                              {.epochs = 30, .batch_size = 32, .validation = data.test, .seed = 42});
-    history.write_csv("mnist_deep_mlp_history.csv");
+    write_history(history, "mnist_deep_mlp");
 
     report_test_accuracy(net, data.test);
 } catch (const std::exception& error) {

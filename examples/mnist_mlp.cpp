@@ -27,9 +27,9 @@ int main(int argc, char** argv) try {
                               .validation = data.test,
                               .seed = 42,
                               .learning_rate_schedule = ctnn::cosine_decay(5e-3f, epochs)});
-    history.write_csv("mnist_mlp_history.csv");
+    write_history(history, "mnist_mlp");
 
-    report_test_accuracy(net, data.test);
+    report_test_accuracy(net, data.test, "mnist_mlp");
 } catch (const std::exception& error) {
     std::cerr << error.what() << '\n';
     return 1;

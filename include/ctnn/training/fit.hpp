@@ -40,6 +40,10 @@ struct EarlyStopping {
 
 struct FitOptions {
     std::size_t epochs = 1;
+    // Resuming from a checkpoint taken after this many epochs: the earlier
+    // epochs only replay their shuffles and dropout steps, so the run goes on
+    // exactly as an uninterrupted one would (Keras's initial_epoch).
+    std::size_t initial_epoch = 0;
     std::size_t batch_size = 32;
     std::optional<std::reference_wrapper<const data::Dataset>> validation = std::nullopt;
     std::uint64_t seed = 0;
@@ -48,6 +52,9 @@ struct FitOptions {
     LearningRateSchedule learning_rate_schedule = nullptr;
     Verbosity verbosity = Verbosity::automatic;
     std::ostream* out = &std::cout;
+    // Called after each epoch (counted from 0) with its record, before early
+    // stopping may end the run: io/model_checkpoint.hpp's ModelCheckpoint is one.
+    std::vector<std::function<void(std::size_t epoch, const EpochRecord&)>> on_epoch_end = {};
 };
 
 namespace detail {
@@ -111,13 +118,22 @@ History fit(Net& net, Optimizer&& optimizer, const Loss& loss, const data::Datas
     std::size_t epochs_without_improvement = 0;
     std::vector<float> best_weights;
 
+    auto shuffle = [&] {
+        if (options.shuffle)
+            for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[shuffler.below(i + 1)]);
+    };
+
     for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
+        if (epoch < options.initial_epoch) {
+            shuffle();
+            context.step += steps;
+            continue;
+        }
         auto start = std::chrono::steady_clock::now();
         progress.begin_epoch(epoch);
         if (options.learning_rate_schedule)
             optimizer.learning_rate = options.learning_rate_schedule(epoch, optimizer.learning_rate);
-        if (options.shuffle)
-            for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[shuffler.below(i + 1)]);
+        shuffle();
 
         double loss_sum = 0.0;
         std::size_t correct_sum = 0, rows_seen = 0;
@@ -154,6 +170,7 @@ History fit(Net& net, Optimizer&& optimizer, const Loss& loss, const data::Datas
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         history.epochs.push_back(record);
         progress.end_epoch(record);
+        for (const auto& callback : options.on_epoch_end) callback(epoch, record);
 
         if (options.early_stopping) {
             const EarlyStopping& rule = *options.early_stopping;

@@ -1,8 +1,13 @@
 // Compiles a network from the installed headers and trains it a few steps on
-// a synthetic problem; fails unless the loss goes down.
+// a synthetic problem; fails unless the loss goes down and its history plots.
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
+#include <string>
 
 #include <ctnn/ctnn.hpp>
+#include <ctnn/plot/history.hpp>
 
 using Net = ctnn::Sequential<ctnn::Input<8>, ctnn::Dense<16>, ctnn::ReLU, ctnn::Dense<2>,
                              ctnn::Softmax>;
@@ -16,9 +21,15 @@ int main() {
     }
     Net net{ctnn::Seed{1}};
     float before = ctnn::evaluate(net, data).loss;
-    ctnn::fit(net, ctnn::Adam{1e-2f}, ctnn::CategoricalCrossEntropy{}, data,
-              {.epochs = 5, .batch_size = 16, .verbosity = ctnn::Verbosity::silent});
+    auto history = ctnn::fit(net, ctnn::Adam{1e-2f}, ctnn::CategoricalCrossEntropy{}, data,
+                             {.epochs = 5, .batch_size = 16, .verbosity = ctnn::Verbosity::silent});
     float after = ctnn::evaluate(net, data).loss;
     std::printf("consumer: loss %.4f -> %.4f\n", before, after);
-    return after < before ? 0 : 1;
+
+    const auto plot = std::filesystem::temp_directory_path() /
+                      ("ctnn_consumer_history_" + std::to_string(::getpid()) + ".png");
+    ctnn::plot::history(history, plot);
+    const bool plotted = std::filesystem::file_size(plot) > 0;
+    std::filesystem::remove(plot);
+    return after < before && plotted ? 0 : 1;
 }
