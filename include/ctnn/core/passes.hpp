@@ -118,6 +118,12 @@ public:
             if constexpr (requires { impl.for_each_state(f); }) impl.for_each_state(f);
         });
     }
+    template <class F>
+    void for_each_state(F&& f) const {
+        for_each([&](auto, const auto& impl) {
+            if constexpr (requires { impl.for_each_state(f); }) impl.for_each_state(f);
+        });
+    }
 
     float penalty(const float* params) const {
         float total = 0.0f;

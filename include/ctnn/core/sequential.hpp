@@ -235,6 +235,10 @@ public:
     void for_each_state(F&& f) {
         passes_.for_each_state(f);
     }
+    template <class F>
+    void for_each_state(F&& f) const {
+        passes_.for_each_state(f);
+    }
 
     // The layer type of the last pass if it runs alone, else void: a loss
     // may fold into it (softmax with cross-entropy).

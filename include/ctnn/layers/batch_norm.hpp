@@ -260,6 +260,10 @@ public:
     void for_each_state(F&& f) {
         f(std::span<float>(running_));
     }
+    template <class F>
+    void for_each_state(F&& f) const {
+        f(std::span<const float>(running_));
+    }
 
 private:
     // Calls f(channel, index) for every value of channels [begin, end), each

@@ -86,6 +86,10 @@ public:
     void for_each_state(F&& f) {
         norm_.for_each_state(f);
     }
+    template <class F>
+    void for_each_state(F&& f) const {
+        norm_.for_each_state(f);
+    }
 
 private:
     void forward_unfolded(const Context& context, const float* params, const float* x, float* y,

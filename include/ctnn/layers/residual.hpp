@@ -163,6 +163,10 @@ public:
     void for_each_state(F&& f) {
         body_.for_each_state(f);
     }
+    template <class F>
+    void for_each_state(F&& f) const {
+        body_.for_each_state(f);
+    }
 
     float penalty(const float* params) const {
         float total = body_.penalty(params);
