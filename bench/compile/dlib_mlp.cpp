@@ -1,4 +1,4 @@
-// The dlib program equivalent to examples/mnist_mlp.cpp, for comparing compile
+// The dlib program equivalent to ctnn_mlp.cpp (examples/mnist_mlp.cpp), for comparing compile
 // times only (bench/run compiles it; it is not built or run otherwise):
 // 784-250-10 tanh MLP with dropout, trained on MNIST, tested, summarised.
 #include <dlib/data_io.h>
