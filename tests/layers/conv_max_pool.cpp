@@ -14,7 +14,7 @@ using ctnn::Shape;
 namespace {
 
 template <class Conv, class Pool, class ConvInput, class Op>
-using Pooled = typename Pool::template epilogue_impl<
+using Pooled = typename Pool::template fused_impl<
     decltype(Conv::template output_shape<1, ConvInput>()), Cpu,
     typename Conv::template impl<ConvInput, Cpu>, Op>;
 

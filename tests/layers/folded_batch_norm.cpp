@@ -13,7 +13,7 @@ using ctnn::Shape;
 namespace {
 
 using Conv = ctnn::Conv2D<3, 3>;
-using Folded = ctnn::BatchNorm::folded_impl<Shape<3, 3, 3>, Cpu, Conv::impl<Shape<2, 5, 5>, Cpu>,
+using Folded = ctnn::BatchNorm::fused_impl<Shape<3, 3, 3>, Cpu, Conv::impl<Shape<2, 5, 5>, Cpu>,
                                             ctnn::ops::Tanh>;
 
 // Conv2D + BatchNorm + ReLU is one pass when fused, three when not.

@@ -98,57 +98,41 @@ struct group_impl<Backend, Group<Bound, Activation>> {
         return type(config_at<Bound::index>(configs), config_at<Activation::index>(configs).op());
     }
 };
-template <class Backend, class Bound, class Norm>
-    requires FoldsIntoPreceding<typename Norm::layer>
-struct group_impl<Backend, Group<Bound, Norm>> {
-    using preceding = typename Bound::layer::template impl<typename Bound::input_shape, Backend>;
-    using type = typename Norm::layer::template folded_impl<typename Norm::input_shape, Backend,
-                                                            preceding, ops::Identity>;
 
-    template <class Configs>
-    static type make(const Configs& configs) {
-        return type(config_at<Bound::index>(configs), config_at<Norm::index>(configs));
-    }
+template <class B>
+using leads_group = boost::mp11::mp_bool<LeadsGroup<typename B::layer>>;
+
+// The op of a group's activation layer (none: the identity).
+template <class Activations>
+struct op_of {
+    using type = ops::Identity;
 };
-template <class Backend, class Bound, class Norm, class Activation>
-    requires FoldsIntoPreceding<typename Norm::layer>
-struct group_impl<Backend, Group<Bound, Norm, Activation>> {
+template <class Activation>
+struct op_of<mp_list<Activation>> {
+    using type = decltype(std::declval<typename Activation::layer>().op());
+};
+
+// A group run by a later layer's `fused_impl` (a BatchNorm folding into the
+// convolution that opens the group, a MaxPool2D pooling in its epilogue): it
+// wraps the opener's impl and the op of the group's activation, if any.
+template <class Backend, class Bound, class... Rest>
+    requires(LeadsGroup<typename Rest::layer> || ...)
+struct group_impl<Backend, Group<Bound, Rest...>> {
+    using rest = mp_list<Rest...>;
+    using leader = boost::mp11::mp_at<rest, boost::mp11::mp_find_if<rest, leads_group>>;
+    using activation = boost::mp11::mp_remove_if<rest, leads_group>;  // empty or one layer
     using preceding = typename Bound::layer::template impl<typename Bound::input_shape, Backend>;
-    using op = decltype(std::declval<typename Activation::layer>().op());
-    using type = typename Norm::layer::template folded_impl<typename Norm::input_shape, Backend,
+    using op = typename op_of<activation>::type;
+    using type = typename leader::layer::template fused_impl<typename leader::input_shape, Backend,
                                                             preceding, op>;
 
     template <class Configs>
     static type make(const Configs& configs) {
-        return type(config_at<Bound::index>(configs), config_at<Norm::index>(configs),
-                    config_at<Activation::index>(configs).op());
-    }
-};
-
-template <class Backend, class Bound, class Pool>
-    requires PoolsInEpilogue<typename Pool::layer>
-struct group_impl<Backend, Group<Bound, Pool>> {
-    using preceding = typename Bound::layer::template impl<typename Bound::input_shape, Backend>;
-    using type = typename Pool::layer::template epilogue_impl<typename Pool::input_shape, Backend,
-                                                              preceding, ops::Identity>;
-
-    template <class Configs>
-    static type make(const Configs& configs) {
-        return type(config_at<Bound::index>(configs), config_at<Pool::index>(configs));
-    }
-};
-template <class Backend, class Bound, class Activation, class Pool>
-    requires PoolsInEpilogue<typename Pool::layer>
-struct group_impl<Backend, Group<Bound, Activation, Pool>> {
-    using preceding = typename Bound::layer::template impl<typename Bound::input_shape, Backend>;
-    using op = decltype(std::declval<typename Activation::layer>().op());
-    using type = typename Pool::layer::template epilogue_impl<typename Pool::input_shape, Backend,
-                                                              preceding, op>;
-
-    template <class Configs>
-    static type make(const Configs& configs) {
-        return type(config_at<Bound::index>(configs), config_at<Pool::index>(configs),
-                    config_at<Activation::index>(configs).op());
+        if constexpr (boost::mp11::mp_empty<activation>::value)
+            return type(config_at<Bound::index>(configs), config_at<leader::index>(configs));
+        else
+            return type(config_at<Bound::index>(configs), config_at<leader::index>(configs),
+                        config_at<boost::mp11::mp_front<activation>::index>(configs).op());
     }
 };
 

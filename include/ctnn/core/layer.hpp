@@ -17,10 +17,10 @@
 // `impl`; activation layers expose `op()` and `is_activation = true`.
 // A layer declaring `absorbs_batch_norm = true` (Conv2D) takes a following
 // layer declaring `folds_into_preceding = true` (BatchNorm), and the
-// activation after that, into one group run by the latter's `folded_impl`;
-// one declaring `absorbs_pooling = true` (Conv2D) takes, after its optional
-// activation, a layer declaring `pools_in_epilogue = true` (MaxPool2D) into
-// one group run by the latter's `epilogue_impl`.
+// activation after that, into one group; one declaring `absorbs_pooling =
+// true` (Conv2D) takes, after its optional activation, a layer declaring
+// `pools_in_epilogue = true` (MaxPool2D) into one group. Either group runs as
+// the absorbed layer's `fused_impl<InputShape, Backend, OpenerImpl, Op>`.
 //
 // An impl is constructed from its descriptor (and, fused, the activation's op)
 // and provides:
@@ -102,5 +102,9 @@ concept AbsorbsPooling = requires { requires Layer::absorbs_pooling; };
 
 template <class Layer>
 concept PoolsInEpilogue = requires { requires Layer::pools_in_epilogue; };
+
+// A layer that runs the group it was absorbed into.
+template <class Layer>
+concept LeadsGroup = FoldsIntoPreceding<Layer> || PoolsInEpilogue<Layer>;
 
 } // namespace ctnn

@@ -96,7 +96,7 @@ struct BatchNorm {
     // convolution's group and folds into its kernel at inference.
     static constexpr bool folds_into_preceding = true;
     template <class InputShape, class Backend, class PrecedingImpl, class Activation>
-    using folded_impl =
+    using fused_impl =
         FoldedBatchNormImpl<PrecedingImpl, BatchNormImpl<InputShape, Backend>, Activation, Backend>;
 };
 

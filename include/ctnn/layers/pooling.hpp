@@ -91,7 +91,7 @@ struct MaxPool2D {
     // convolution's epilogue.
     static constexpr bool pools_in_epilogue = true;
     template <class InputShape, class Backend, class ConvImpl, class Activation>
-    using epilogue_impl =
+    using fused_impl =
         ConvMaxPoolImpl<ConvImpl, detail::PoolGeometry<InputShape, Pool, Pool, Stride, Stride>,
                         Activation, Backend>;
 };
