@@ -14,8 +14,8 @@ double sgemm_gflops(std::size_t m, std::size_t n, std::size_t k, int repeats) {
     std::vector<double> seconds;
     for (int r = 0; r < repeats + 2; ++r) {
         auto start = std::chrono::steady_clock::now();
-        ctnn::backend::Cpu::gemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f,
-                                 c.data(), n);
+        ctnn::backend::Cpu{}.gemm(ctnn::Trans::no, ctnn::Trans::no, m, n, k, 1.0f, a.data(), k,
+                                  b.data(), n, 0.0f, c.data(), n);
         seconds.push_back(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
@@ -27,7 +27,7 @@ double sgemm_gflops(std::size_t m, std::size_t n, std::size_t k, int repeats) {
 } // namespace
 
 int main() {
-    const auto& blas = ctnn::cpu::blas_info();
+    const auto& blas = ctnn::backend::cpu::blas_info();
     std::printf("library:   %s\nkernel:    %s%s\nthreading: %s, %d threads\nconfig:    %s\n\n",
                 blas.library.c_str(), blas.core.c_str(),
                 blas.core_forced ? " (OPENBLAS_CORETYPE set by ctnn)" : "",

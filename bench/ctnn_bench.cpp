@@ -68,6 +68,7 @@ void infer() {
 // speed hits both figures alike.
 void dense_against_peak() {
     constexpr std::size_t batch = 512, in = 784, out = 250, n = 1024;
+    const ctnn::backend::Cpu cpu;
     ctnn::Dense<out>::impl<ctnn::Shape<in>, ctnn::backend::Cpu> dense(ctnn::Dense<out>{});
     ctnn::Rng rng(6);
     std::vector<float> params(in * out + out), grads(params.size()), x(batch * in), y(batch * out),
@@ -75,15 +76,16 @@ void dense_against_peak() {
     for (float& v : params) v = rng.uniform(-0.1f, 0.1f);
     for (float& v : x) v = rng.uniform();
     for (float& v : dy) v = rng.uniform(-1.0f, 1.0f);
-    ctnn::Context context;
+    ctnn::LayerCall<ctnn::backend::Cpu> call{cpu, {}, batch};
+    call.params = params.data();
+    call.grads = grads.data();
     auto layer = [&] {
-        dense.forward(context, params.data(), x.data(), y.data(), batch);
-        dense.backward(context, params.data(), grads.data(), x.data(), y.data(), dy.data(),
-                       dx.data(), batch);
+        dense.forward(call, x.data(), y.data());
+        dense.backward(call, x.data(), y.data(), dy.data(), dx.data());
     };
     auto sgemm = [&] {
-        ctnn::backend::Cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f,
-                                 c.data(), n);
+        cpu.gemm(ctnn::Trans::no, ctnn::Trans::no, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f,
+                 c.data(), n);
     };
     std::vector<double> layer_seconds, sgemm_seconds;
     for (int round = 0; round < 25; ++round) {
@@ -168,7 +170,7 @@ void train_lstm_addition() {
 } // namespace
 
 int main() {
-    const auto& blas = ctnn::cpu::blas_info();
+    const auto& blas = ctnn::backend::cpu::blas_info();
     std::printf("CONFIG ctnn: OpenBLAS %s kernel, %s, %d threads (%s)\n", blas.core.c_str(),
                 blas.threading.c_str(), blas.threads, blas.library.c_str());
     dense_against_peak();

@@ -23,7 +23,7 @@ inline std::filesystem::path example_data_dir(int argc, char** argv, const char*
 }
 
 inline void print_blas() {
-    const auto& blas = ctnn::cpu::blas_info();
+    const auto& blas = ctnn::backend::cpu::blas_info();
     std::printf("BLAS: %s (%s kernel, %s, %d threads)\n", blas.library.c_str(), blas.core.c_str(),
                 blas.threading.c_str(), blas.threads);
 }

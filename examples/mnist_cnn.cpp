@@ -32,17 +32,15 @@ int main(int argc, char** argv) try {
     write_history(history, "mnist_cnn");
 
     // What the first convolution (layer 2) learnt, and its maps after the
-    // ReLU (layer 3) for the first test digit. The trained network runs
-    // convolution, ReLU and pooling as one pass and keeps no maps between
-    // them; the same weights in Cnn::unfused do.
+    // ReLU (layer 3) for the first test digit. Convolution, ReLU and pooling
+    // run as one pass; plot::activations asks the network to keep the maps
+    // inside it for that one input.
     plot_png_and_svg("mnist_cnn_kernels", [&](const std::string& file) {
         ctnn::plot::kernels<2>(net, file, {.colormap = ctnn::plot::Colormap::diverging});
     });
-    Cnn::unfused layer_by_layer;
-    std::ranges::copy(net.parameters(), layer_by_layer.parameters().begin());
     const std::span<const float> digit(data.test.inputs.data(), Cnn::input_shape::size);
     plot_png_and_svg("mnist_cnn_activations", [&](const std::string& file) {
-        ctnn::plot::activations<3>(layer_by_layer, digit, file);
+        ctnn::plot::activations<3>(net, digit, file);
     });
 
     report_test_accuracy(net, data.test, "mnist_cnn");

@@ -2,8 +2,7 @@
 // This header brings in the whole public API.
 #pragma once
 
-#include "ctnn/backend/cpu/backend.hpp"
-#include "ctnn/core/sequential.hpp"
+#include "ctnn/core/network.hpp"
 #include "ctnn/core/shape.hpp"
 #include "ctnn/data/char_codec.hpp"
 #include "ctnn/data/dataset.hpp"
@@ -18,7 +17,7 @@
 #include "ctnn/layers/flatten.hpp"
 #include "ctnn/layers/gaussian_noise.hpp"
 #include "ctnn/layers/gru.hpp"
-#include "ctnn/layers/input.hpp"
+#include "ctnn/core/input.hpp"
 #include "ctnn/layers/lstm.hpp"
 #include "ctnn/layers/pooling.hpp"
 #include "ctnn/layers/repeat_vector.hpp"
@@ -33,6 +32,7 @@
 #include "ctnn/optimizers/clipping.hpp"
 #include "ctnn/optimizers/rmsprop.hpp"
 #include "ctnn/optimizers/sgd.hpp"
+#include "ctnn/sequential.hpp"
 #include "ctnn/training/confusion_matrix.hpp"
 #include "ctnn/training/evaluate.hpp"
 #include "ctnn/training/fit.hpp"

@@ -1,6 +1,8 @@
 // An LSTM straight after an image input: it reads Shape<steps, features>.
-// expect: ctnn: LSTM needs a sequence input Shape<steps, features>
-// expect-context: ctnn::LSTM<8
+// The message is the recurrent layers' shared one; the context names the
+// cell, the units and the position.
+// expect: ctnn: a recurrent layer (LSTM, GRU, SimpleRNN) needs a sequence input Shape<steps, features>
+// expect-context: BoundLayer<1, ctnn::RecurrentLayer<ctnn::detail::LstmCell, 8
 // expect-context: ctnn::Shape<1, 28, 28>
 #include <ctnn/ctnn.hpp>
 

@@ -1,6 +1,6 @@
 // A SimpleRNN on a flat vector: it needs RepeatVector (or a sequence) first.
-// expect: ctnn: SimpleRNN needs a sequence input Shape<steps, features>
-// expect-context: ctnn::SimpleRNN<16
+// expect: ctnn: a recurrent layer (LSTM, GRU, SimpleRNN) needs a sequence input Shape<steps, features>
+// expect-context: BoundLayer<1, ctnn::RecurrentLayer<ctnn::detail::SimpleRnnCell, 16
 // expect-context: ctnn::Shape<12>
 #include <ctnn/ctnn.hpp>
 

@@ -14,6 +14,7 @@
 
 #include <ctnn/ctnn.hpp>
 
+#include "support/backends.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -70,11 +71,7 @@ ctnn::data::Dataset images(std::size_t n, std::uint64_t seed) {
     return data;
 }
 
-std::vector<std::vector<float>> state_of(Normed& net) {
-    std::vector<std::vector<float>> state;
-    net.for_each_state([&](std::span<float> buffer) { state.emplace_back(buffer.begin(), buffer.end()); });
-    return state;
-}
+std::vector<float> state_of(const Normed& net) { return {net.state().begin(), net.state().end()}; }
 
 ctnn::FitOptions options(std::size_t epochs) {
     return {.epochs = epochs,
@@ -91,7 +88,9 @@ bool same_bits(std::span<const float> a, std::span<const float> b) {
 template <class Optimizer>
 std::vector<std::vector<float>> slots(const Optimizer& optimizer) {
     std::vector<std::vector<float>> all;
-    optimizer.for_each_slot([&](const char*, const auto& slot) { all.emplace_back(slot.begin(), slot.end()); });
+    Optimizer::slots(optimizer, [&](const char*, const ctnn::SlotArray& slot) {
+        all.emplace_back(slot.data(), slot.data() + slot.size());
+    });
     return all;
 }
 
@@ -116,9 +115,11 @@ std::string message_of(auto&& action) {
 
 } // namespace
 
-TEST_CASE("save_weights and load_weights round-trip the parameters bit for bit") {
+TEST_CASE_TEMPLATE("save_weights and load_weights round-trip the parameters bit for bit", Backend,
+                   CTNN_TEST_BACKENDS) {
+    using Saved = typename Net::template on<Backend>;
     TempDir dir("ctnn-save-test");
-    Net saved{ctnn::Seed{1}}, loaded{ctnn::Seed{2}};
+    Saved saved{ctnn::Seed{1}}, loaded{ctnn::Seed{2}};
     ctnn::fit(saved, ctnn::Adam{0.01f}, ctnn::CategoricalCrossEntropy{}, points(48, 1), options(1));
     REQUIRE_FALSE(same_bits(saved.parameters(), loaded.parameters()));
     ctnn::save_weights(dir / "net.h5", saved);
@@ -129,8 +130,8 @@ TEST_CASE("save_weights and load_weights round-trip the parameters bit for bit")
     const ctnn::hdf5::QuietErrors quiet;
     const ctnn::hdf5::File file = ctnn::hdf5::File::open_read_only(dir / "net.h5");
     const ctnn::hdf5::Group root = file.root();
-    CHECK(root.u64_attribute("ctnn_format_version") == 1);
-    CHECK(root.string_attribute("topology") == ctnn::topology<Net>());
+    CHECK(root.u64_attribute("ctnn_format_version") == 2);
+    CHECK(root.string_attribute("topology") == ctnn::topology<Saved>());
     CHECK(root.u64_attribute("param_count") == Net::param_count);
     CHECK(root.u64_attribute("layer_count") == 5);
     CHECK(root.open_group("layers").members() ==
@@ -165,8 +166,10 @@ TEST_CASE("BatchNorm's running statistics are saved with the parameters") {
     Normed saved{ctnn::Seed{1}}, loaded{ctnn::Seed{2}};
     const ctnn::data::Dataset data = images(48, 3);
     ctnn::fit(saved, ctnn::Adam{0.01f}, ctnn::CategoricalCrossEntropy{}, data, options(2));
-    const std::vector<std::vector<float>> state = state_of(saved);
-    REQUIRE(state.size() == 3);
+    // Each BatchNorm's moving mean then variance: 2 + 2 (inside the residual
+    // block) + 6 channels.
+    const std::vector<float> state = state_of(saved);
+    REQUIRE(state.size() == 2 * (2 + 2 + 6));
     REQUIRE(state != state_of(loaded));
     ctnn::save_weights(dir / "normed.h5", saved);
     ctnn::load_weights(dir / "normed.h5", loaded);
@@ -179,9 +182,14 @@ TEST_CASE("BatchNorm's running statistics are saved with the parameters") {
     const ctnn::hdf5::Group norm = layers.open_group("layer_02_BatchNormalization");
     std::vector<float> variance(2);
     norm.read("moving_variance", variance);
-    CHECK(same_bits(variance, std::span<const float>(state[0]).last(2)));
+    CHECK(same_bits(variance, std::span<const float>(state).subspan(2, 2)));
     CHECK(norm.dims("gamma") == std::vector<std::size_t>{2});
-    CHECK(layers.open_group("layer_04_Residual").dims("state_0") == std::vector<std::size_t>{4});
+    // A residual block's body layers in subgroups, their arrays by name.
+    const ctnn::hdf5::Group inner = layers.open_group("layer_04_Residual/layer_2_BatchNormalization");
+    inner.read("moving_variance", variance);
+    CHECK(same_bits(variance, std::span<const float>(state).subspan(6, 2)));
+    CHECK(layers.open_group("layer_04_Residual/layer_1_Conv2D").dims("kernel") ==
+          std::vector<std::size_t>{2, 2, 3, 3});
 }
 
 TEST_CASE_TEMPLATE("save_checkpoint and load_checkpoint round-trip the optimizer's state",
@@ -245,6 +253,93 @@ TEST_CASE_TEMPLATE("training resumed from a checkpoint matches uninterrupted tra
     CHECK(tail.epochs[1].val_loss == full.epochs[3].val_loss);
     const auto expected = slots(straight_optimizer), found = slots(resumed_optimizer);
     for (std::size_t i = 0; i < expected.size(); ++i) CHECK(same_bits(expected[i], found[i]));
+}
+
+TEST_CASE("recurrent layers' arrays are saved in Keras's shapes") {
+    using Sequences = ctnn::Sequential<ctnn::Input<5, 4>, ctnn::LSTM<3>, ctnn::RepeatVector<2>,
+                                       ctnn::GRU<3, true>, ctnn::TimeDistributed<ctnn::Dense<4>>>;
+    TempDir dir("ctnn-save-test");
+    Sequences net{ctnn::Seed{1}};
+    ctnn::save_weights(dir / "seq.h5", net);
+    const ctnn::hdf5::QuietErrors quiet;
+    const ctnn::hdf5::File file = ctnn::hdf5::File::open_read_only(dir / "seq.h5");
+    const ctnn::hdf5::Group lstm = file.root().open_group("layers/layer_01_LSTM");
+    CHECK(lstm.dims("kernel") == std::vector<std::size_t>{4, 12});
+    CHECK(lstm.dims("recurrent_kernel") == std::vector<std::size_t>{3, 12});
+    CHECK(lstm.dims("bias") == std::vector<std::size_t>{12});
+    const ctnn::hdf5::Group gru = file.root().open_group("layers/layer_03_GRU");
+    CHECK(gru.dims("recurrent_kernel") == std::vector<std::size_t>{3, 9});
+    CHECK(gru.dims("bias") == std::vector<std::size_t>{2, 9});
+    std::vector<float> recurrent(27);
+    gru.read("recurrent_kernel", recurrent);
+    const auto expected = net.parameter<3, "recurrent_kernel">();
+    CHECK(same_bits(recurrent, {expected.data(), expected.size()}));
+    CHECK(file.root().open_group("layers/layer_04_TimeDistributed").dims("kernel") ==
+          std::vector<std::size_t>{3, 4});
+}
+
+// Files written by ctnn before the layers declared their arrays (format
+// version 1, at commit 78ee860), with parameter i = ((i % 97) - 48) / 64,
+// state value i = 0.5 + (i % 13) / 16 and, in the checkpoint, Adam's slot
+// value k (m, then v) = parameter(7 k), 7 iterations after 3 epochs.
+float fixture_parameter(std::size_t i) { return float(int(i % 97) - 48) / 64.0f; }
+float fixture_state(std::size_t i) { return 0.5f + float(i % 13) / 16.0f; }
+
+template <class Loaded>
+void check_fixture_values(const Loaded& net) {
+    for (std::size_t i = 0; i < Loaded::param_count; ++i) REQUIRE(net.parameters()[i] == fixture_parameter(i));
+    for (std::size_t i = 0; i < Loaded::state_count; ++i) REQUIRE(net.state()[i] == fixture_state(i));
+}
+
+TEST_CASE("files saved in format version 1 still load") {
+    const fs::path fixtures = fs::path(__FILE__).parent_path() / "fixtures";
+    using Images = ctnn::Sequential<
+        ctnn::Input<1, 6, 6>, ctnn::Conv2D<2, 3, 1, ctnn::same>, ctnn::BatchNorm, ctnn::ReLU,
+        ctnn::Residual<ctnn::Conv2D<2, 3, 1, ctnn::same>, ctnn::BatchNorm, ctnn::ReLU>,
+        ctnn::Residual<ctnn::Conv2D<3, 3, 2, ctnn::same>>, ctnn::Flatten, ctnn::Dense<4>,
+        ctnn::BatchNorm, ctnn::Dense<3>, ctnn::Softmax>;
+    using Sequences =
+        ctnn::Sequential<ctnn::Input<5, 4>, ctnn::LSTM<3>, ctnn::RepeatVector<2>, ctnn::GRU<3, true>,
+                         ctnn::SimpleRNN<2, true>, ctnn::TimeDistributed<ctnn::Dense<4>>, ctnn::Softmax>;
+    Images images{ctnn::Seed{1}};
+    ctnn::load_weights(fixtures / "v1_images.h5", images);
+    check_fixture_values(images);
+    Sequences sequences{ctnn::Seed{1}};
+    ctnn::load_weights(fixtures / "v1_sequences.h5", sequences);
+    check_fixture_values(sequences);
+
+    Sequences resumed{ctnn::Seed{2}};
+    ctnn::Adam adam;
+    CHECK(ctnn::load_checkpoint(fixtures / "v1_checkpoint.h5", resumed, adam) == 3);
+    check_fixture_values(resumed);
+    CHECK(adam.learning_rate == 0.01f);
+    CHECK(adam.beta_1 == 0.8f);
+    CHECK(adam.iterations() == 7);
+    const auto moments = slots(adam);
+    REQUIRE(moments.size() == 2);
+    for (std::size_t k = 0; k < 2 * Sequences::param_count; ++k)
+        REQUIRE(moments[k / Sequences::param_count][k % Sequences::param_count] == fixture_parameter(7 * k));
+
+    // What a v1 file held for a network, saved again, reads back the same.
+    TempDir dir("ctnn-save-test");
+    ctnn::save_checkpoint(dir / "v2.h5", resumed, adam, 3);
+    Sequences again{ctnn::Seed{3}};
+    ctnn::Adam restored;
+    ctnn::load_checkpoint(dir / "v2.h5", again, restored);
+    check_fixture_values(again);
+    CHECK(slots(restored) == moments);
+}
+
+TEST_CASE("a file of an unknown format version is refused, naming the version") {
+    TempDir dir("ctnn-save-test");
+    const fs::path file = dir / "net.h5";
+    Net net{ctnn::Seed{1}};
+    // What a later ctnn would write first.
+    ctnn::detail::write_atomically(file, [](const ctnn::hdf5::Group& root) {
+        root.set_attribute("ctnn_format_version", std::uint64_t{3});
+    });
+    CHECK(message_of([&] { ctnn::load_weights(file, net); }) ==
+          "ctnn: " + file.string() + ": ctnn model format version 3; this ctnn reads versions 1 and 2");
 }
 
 TEST_CASE("loading into another topology names the first layer that differs") {
@@ -351,7 +446,7 @@ TEST_CASE("a failed save leaves the existing file as it was") {
         ctnn::fit(narrower, adam, ctnn::CategoricalCrossEntropy{}, points(48, 1), options(1));
         CHECK(message_of([&] { ctnn::save_checkpoint(file, net, adam, 1); })
                   .find("the optimizer's m holds " + std::to_string(Narrower::param_count) +
-                        " values, the network has " + std::to_string(Net::param_count) +
+                        " values, not the network's " + std::to_string(Net::param_count) +
                         " parameters") != std::string::npos);
     }
     SUBCASE("over a directory") {

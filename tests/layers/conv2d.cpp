@@ -1,14 +1,25 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstddef>
+#include <span>
 #include <type_traits>
 #include <vector>
 
-#include <ctnn/ctnn.hpp>
+#include <ctnn/layers/activations.hpp>
+#include <ctnn/layers/conv2d.hpp>
+#include <ctnn/layers/dense.hpp>
+#include <ctnn/layers/flatten.hpp>
+#include <ctnn/layers/gaussian_noise.hpp>
+#include <ctnn/layers/pooling.hpp>
+#include <ctnn/layers/softmax.hpp>
+#include <ctnn/sequential.hpp>
 
-#include "support/gradient_check.hpp"
+#include "support/backends.hpp"
+#include "support/layer_stack.hpp"
 
-using ctnn::backend::Cpu;
 using ctnn::Shape;
 
 // Shapes: valid, same and fixed padding, strides, rectangular kernels.
@@ -17,7 +28,8 @@ using out_shape = decltype(Layer::template output_shape<1, In>());
 static_assert(std::is_same_v<out_shape<ctnn::Conv2D<32, 5>, Shape<1, 28, 28>>, Shape<32, 24, 24>>);
 static_assert(std::is_same_v<out_shape<ctnn::Conv2D<9, 3, 1, ctnn::same>, Shape<1, 28, 28>>, Shape<9, 28, 28>>);
 static_assert(std::is_same_v<out_shape<ctnn::Conv2D<32, 5, 1, 2>, Shape<3, 32, 32>>, Shape<32, 32, 32>>);
-static_assert(std::is_same_v<out_shape<ctnn::Conv2D<8, ctnn::Size2{3, 5}, 2>, Shape<3, 32, 32>>, Shape<8, 15, 14>>);
+static_assert(
+    std::is_same_v<out_shape<ctnn::Conv2D<8, ctnn::Size2{3, 5}, 2>, Shape<3, 32, 32>>, Shape<8, 15, 14>>);
 static_assert(std::is_same_v<out_shape<ctnn::Conv2D<8, 3, 2, ctnn::same>, Shape<3, 7, 7>>, Shape<8, 4, 4>>);
 
 // Parameter counts of the seed reports' CNNs (Keras counts include biases).
@@ -32,19 +44,22 @@ using CifarCnn = ctnn::Sequential<ctnn::Input<3, 32, 32>, ctnn::Conv2D<32, 5, 1,
                                   ctnn::Dense<10>, ctnn::Softmax>;
 // Seed 004 counts 390,186 without the 32 + 64 + 128 convolution biases.
 static_assert(CifarCnn::param_count == 390'186 + 32 + 64 + 128);
-static_assert(CifarCnn::pass_count == 7, "each Conv2D absorbs its ReLU and pooling, each Dense its ReLU");
+static_assert(CifarCnn::pass_count == 6,
+              "each Conv2D absorbs its ReLU and pooling, the first Dense its ReLU, the last its Softmax");
 
 namespace {
 
-template <class Layer, class In>
-std::vector<float> run(const Layer& layer, std::vector<float> params, std::vector<float> x,
+template <class Backend, class In, class... Layers>
+using Stack = ctnn::testing::LayerStack<Backend, In, ctnn::Fusion::fused, Layers...>;
+
+template <class Backend, class In, class Layer>
+std::vector<float> run(const Layer& layer, const std::vector<float>& params, const std::vector<float>& x,
                        std::size_t batch = 1) {
-    typename Layer::template impl<In, Cpu> impl(layer);
-    using Out = out_shape<Layer, In>;
-    impl.reserve(batch);
-    std::vector<float> y(batch * Out::size);
-    impl.forward({}, params.data(), x.data(), y.data(), batch);
-    return y;
+    Stack<Backend, In, Layer> conv(layer);
+    REQUIRE(params.size() == conv.params().size());
+    std::copy(params.begin(), params.end(), conv.params().begin());
+    const auto y = conv.forward(x, batch);
+    return {y.begin(), y.end()};
 }
 
 // Direct convolution, the definition, for comparison.
@@ -72,103 +87,119 @@ std::vector<float> direct(const std::vector<float>& params, const std::vector<fl
     return y;
 }
 
+void check_close(const std::vector<float>& got, const std::vector<float>& expected) {
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-5));
+}
+
 } // namespace
 
-TEST_CASE("Conv2D: hand-computed outputs for valid, same and strided padding") {
+TEST_CASE_TEMPLATE("Conv2D: hand-computed outputs for valid, same and strided padding", Backend,
+                   CTNN_TEST_BACKENDS) {
     const std::vector<float> image{1, 2, 3, 4, 5, 6, 7, 8, 9};
     // Kernel [[1, 2], [3, 4]], bias 0.5: top-left 1*1 + 2*2 + 3*4 + 4*5 + 0.5 = 37.5.
-    auto valid = run<ctnn::Conv2D<1, 2>, Shape<1, 3, 3>>({}, {1, 2, 3, 4, 0.5f}, image);
+    auto valid = run<Backend, Shape<1, 3, 3>>(ctnn::Conv2D<1, 2>{}, {1, 2, 3, 4, 0.5f}, image);
     CHECK((valid == std::vector<float>{37.5f, 47.5f, 67.5f, 77.5f}));
     // A 3x3 kernel of ones with "same" padding sums each zero-padded neighbourhood.
     std::vector<float> ones(9, 1.0f);
     ones.push_back(0.0f);
-    auto same = run<ctnn::Conv2D<1, 3, 1, ctnn::same>, Shape<1, 3, 3>>({}, ones, image);
+    auto same = run<Backend, Shape<1, 3, 3>>(ctnn::Conv2D<1, 3, 1, ctnn::same>{}, ones, image);
     CHECK((same == std::vector<float>{12, 21, 16, 27, 45, 33, 24, 39, 28}));
     // One zero row/column each side, stride 2: windows centred on the corners.
-    auto strided = run<ctnn::Conv2D<1, 3, 2, 1>, Shape<1, 3, 3>>({}, ones, image);
+    auto strided = run<Backend, Shape<1, 3, 3>>(ctnn::Conv2D<1, 3, 2, 1>{}, ones, image);
     CHECK((strided == std::vector<float>{12, 16, 24, 28}));
 }
 
-TEST_CASE("Conv2D: batches, channels, strides and rectangular kernels match direct convolution") {
+TEST_CASE_TEMPLATE("Conv2D: batches, channels, strides and rectangular kernels match direct convolution",
+                   Backend, CTNN_TEST_BACKENDS) {
     ctnn::Rng rng(21);
     constexpr std::size_t batch = 3;
     {
         using Layer = ctnn::Conv2D<4, ctnn::Size2{3, 2}, ctnn::Size2{2, 1}, 1>;
         auto params = ctnn::testing::random_values(4 * 2 * 3 * 2 + 4, rng);
         auto x = ctnn::testing::random_values(batch * 2 * 7 * 6, rng);
-        auto got = run<Layer, Shape<2, 7, 6>>(Layer{}, params, x, batch);
         // rows: (7 + 2 - 3) / 2 + 1 = 4; cols: (6 + 2 - 2) / 1 + 1 = 7
-        auto expected = direct<2, 7, 6, 4, 3, 2, 2, 1, 1, 1, 4, 7>(params, x, batch);
-        REQUIRE(got.size() == expected.size());
-        for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-5));
+        check_close(run<Backend, Shape<2, 7, 6>>(Layer{}, params, x, batch),
+                    direct<2, 7, 6, 4, 3, 2, 2, 1, 1, 1, 4, 7>(params, x, batch));
     }
     {
         using Layer = ctnn::Conv2D<3, 3, 2, ctnn::same>;
         auto params = ctnn::testing::random_values(3 * 2 * 9 + 3, rng);
         auto x = ctnn::testing::random_values(batch * 2 * 6 * 6, rng);
-        auto got = run<Layer, Shape<2, 6, 6>>(Layer{}, params, x, batch);
         // same, stride 2: 3x3 output; needs (3-1)*2+3 = 7 > 6, so the one padding row goes after.
-        auto expected = direct<2, 6, 6, 3, 3, 3, 2, 2, 0, 0, 3, 3>(params, x, batch);
-        for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-5));
+        check_close(run<Backend, Shape<2, 6, 6>>(Layer{}, params, x, batch),
+                    direct<2, 6, 6, 3, 3, 3, 2, 2, 0, 0, 3, 3>(params, x, batch));
     }
 }
 
-TEST_CASE("Conv2D: gradients with padding, stride, rectangular kernels and fused activations") {
-    using namespace ctnn::testing;
-    {
-        using Impl = ctnn::Conv2D<3, 3>::impl<Shape<2, 5, 5>, Cpu>;
-        check_gradients<Impl, 50, 27>(Impl(ctnn::Conv2D<3, 3>{}));
-    }
-    {
-        using Layer = ctnn::Conv2D<2, 3, 2, ctnn::same>;
-        using Impl = Layer::impl<Shape<2, 5, 5>, Cpu, ctnn::ops::Tanh>;
-        check_gradients<Impl, 50, 18>(Impl(Layer{}, {}));
-    }
-    {
-        using Layer = ctnn::Conv2D<2, ctnn::Size2{2, 3}, ctnn::Size2{1, 2}, 1>;
-        using Impl = Layer::impl<Shape<1, 4, 5>, Cpu, ctnn::ops::Sigmoid>;
-        // rows (4 + 2 - 2) / 1 + 1 = 5, cols (5 + 2 - 3) / 2 + 1 = 3
-        check_gradients<Impl, 20, 30>(Impl(Layer{}, {}));
-    }
+TEST_CASE_TEMPLATE("Conv2D: gradients with padding, stride, rectangular kernels and fused activations", Backend,
+                   CTNN_TEST_BACKENDS) {
+    using ctnn::testing::check_gradients;
+    check_gradients<Backend, Shape<2, 5, 5>>({}, ctnn::Conv2D<3, 3>{});
+    check_gradients<Backend, Shape<2, 5, 5>>({}, ctnn::Conv2D<2, 3, 2, ctnn::same>{}, ctnn::Tanh{});
+    // rows (4 + 2 - 2) / 1 + 1 = 5, cols (5 + 2 - 3) / 2 + 1 = 3
+    check_gradients<Backend, Shape<1, 4, 5>>({}, ctnn::Conv2D<2, ctnn::Size2{2, 3}, ctnn::Size2{1, 2}, 1>{},
+                                             ctnn::Sigmoid{});
 }
 
-TEST_CASE("Conv2D: a batch split into per-thread chunks gives the per-sample results") {
-    // 37 samples of a small image: several chunks per thread, a short last one.
+TEST_CASE_TEMPLATE("Conv2D: a batch split into chunks gives the per-sample results",
+                   Backend, CTNN_TEST_BACKENDS) {
+    // 37 samples of a small image: several chunks per thread (the CPU's fast
+    // path) or chunks of 32 (the generic driver), and a short last one.
     using Layer = ctnn::Conv2D<3, 3, 1, 1>;
     using In = Shape<2, 5, 5>;
-    using Impl = Layer::impl<In, Cpu, ctnn::ops::Tanh>;
+    using Conv = Stack<Backend, In, Layer, ctnn::Tanh>;
     constexpr std::size_t batch = 37, in = In::size, out = 3 * 5 * 5;
     ctnn::Rng rng(5);
-    auto params = ctnn::testing::random_values(Impl::param_count, rng);
-    auto x = ctnn::testing::random_values(batch * in, rng);
-    auto dy = ctnn::testing::random_values(batch * out, rng);
+    const auto params = ctnn::testing::random_values(Conv::param_count, rng);
+    const auto x = ctnn::testing::random_values(batch * in, rng);
+    const auto dy = ctnn::testing::random_values(batch * out, rng);
 
-    Impl whole(Layer{}, {});
-    std::vector<float> y(batch * out), dx(batch * in), grads(Impl::param_count);
-    whole.forward({}, params.data(), x.data(), y.data(), batch);
-    auto dy_whole = dy;
-    whole.backward({}, params.data(), grads.data(), x.data(), y.data(), dy_whole.data(), dx.data(),
-                   batch);
+    Conv whole(Layer{}, ctnn::Tanh{});
+    std::copy(params.begin(), params.end(), whole.params().begin());
+    const auto y = whole.forward(x, batch);
+    const std::vector<float> y_whole(y.begin(), y.end());
+    const auto dx = whole.backward(dy, batch);
+    const std::vector<float> dx_whole(dx.begin(), dx.end());
 
-    std::vector<float> summed(Impl::param_count, 0.0f);
+    std::vector<float> summed(Conv::param_count, 0.0f);
     for (std::size_t n = 0; n < batch; ++n) {
-        Impl single(Layer{}, {});
-        std::vector<float> y1(out), dx1(in), grads1(Impl::param_count);
-        std::vector<float> dy1(dy.begin() + long(n * out), dy.begin() + long((n + 1) * out));
-        single.forward({}, params.data(), x.data() + n * in, y1.data(), 1);
-        single.backward({}, params.data(), grads1.data(), x.data() + n * in, y1.data(), dy1.data(),
-                        dx1.data(), 1);
-        for (std::size_t i = 0; i < out; ++i) CHECK(y[n * out + i] == doctest::Approx(y1[i]));
-        for (std::size_t i = 0; i < in; ++i) CHECK(dx[n * in + i] == doctest::Approx(dx1[i]));
-        for (std::size_t i = 0; i < summed.size(); ++i) summed[i] += grads1[i];
+        Conv single(Layer{}, ctnn::Tanh{});
+        std::copy(params.begin(), params.end(), single.params().begin());
+        const auto y1 = single.forward(std::span(x).subspan(n * in, in), 1);
+        for (std::size_t i = 0; i < out; ++i) CHECK(y_whole[n * out + i] == doctest::Approx(y1[i]));
+        const auto dx1 = single.backward(std::span(dy).subspan(n * out, out), 1);
+        for (std::size_t i = 0; i < in; ++i) CHECK(dx_whole[n * in + i] == doctest::Approx(dx1[i]));
+        for (std::size_t i = 0; i < summed.size(); ++i) summed[i] += single.grads()[i];
     }
     for (std::size_t i = 0; i < summed.size(); ++i)
-        CHECK(grads[i] == doctest::Approx(summed[i]).epsilon(1e-4));
+        CHECK(whole.grads()[i] == doctest::Approx(summed[i]).epsilon(1e-4));
 }
 
-TEST_CASE("Conv2D: L2 regulariser on the kernel only") {
+TEST_CASE_TEMPLATE("Conv2D: L2 regulariser on the kernel only", Backend, CTNN_TEST_BACKENDS) {
     using Layer = ctnn::Conv2D<1, 2>;
-    Layer::impl<Shape<1, 2, 2>, Cpu> conv(Layer{.l2 = 0.1f});
-    std::vector<float> params{1, 2, 3, 4, 5};
-    CHECK(conv.penalty(params.data()) == doctest::Approx(0.1 * 30));
+    typename ctnn::Sequential<ctnn::Input<1, 2, 2>, Layer>::template on<Backend> net{Layer{.l2 = 0.1f}};
+    const std::vector<float> params{1, 2, 3, 4, 5};
+    std::copy(params.begin(), params.end(), net.parameters().begin());
+    CHECK(net.penalty() == doctest::Approx(0.1 * 30));
+    // With dL/dy = 0 only the regulariser contributes: 2 * 0.1 * W, and nothing for the bias.
+    const std::vector<float> x{1, 1, 1, 1};
+    net.forward(x, 1);
+    net.output_gradient()[0] = 0.0f;
+    net.backward({}, 1);
+    for (std::size_t i = 0; i < 4; ++i) CHECK(net.gradients()[i] == doctest::Approx(0.2 * params[i]));
+    CHECK(net.gradients()[4] == 0.0f);
+}
+
+TEST_CASE_TEMPLATE("Conv2D: the kernel is (filters, channels, height, width), as PyTorch stores it", Backend,
+                   CTNN_TEST_BACKENDS) {
+    using Layer = ctnn::Conv2D<4, ctnn::Size2{3, 2}>;
+    const typename ctnn::Sequential<ctnn::Input<2, 5, 5>, Layer>::template on<Backend> net{ctnn::Seed{1}};
+    const auto kernel = net.template parameter<1, "kernel">();
+    CHECK((kernel.shape() == std::array<std::size_t, 4>{4, 2, 3, 2}));
+    CHECK(net.template parameter<1, "bias">().size() == 4);
+    // Glorot-uniform over Keras's fans: channels and filters times the receptive field.
+    const double limit = std::sqrt(6.0 / (2 * 6 + 4 * 6));
+    for (float w : kernel) CHECK(std::fabs(w) <= limit);
+    CHECK(std::any_of(kernel.begin(), kernel.end(), [](float w) { return w != 0.0f; }));
 }

@@ -3,23 +3,30 @@
 #include <cmath>
 #include <vector>
 
-#include <ctnn/ctnn.hpp>
+#include <ctnn/layers/gaussian_noise.hpp>
 
-#include "support/gradient_check.hpp"
+#include "support/backends.hpp"
+#include "support/layer_stack.hpp"
 
-using ctnn::backend::Cpu;
-using Impl = ctnn::GaussianNoise::impl<ctnn::Shape<1000>, Cpu>;
+namespace {
 
-TEST_CASE("GaussianNoise: identity at inference") {
-    Impl noise(ctnn::GaussianNoise{0.1f});
-    std::vector<float> x(1000, 1.0f), y(1000);
-    CHECK(noise.forward({}, nullptr, x.data(), y.data(), 1) == x.data());
+template <class Backend, std::size_t Size>
+using NoiseStack =
+    ctnn::testing::LayerStack<Backend, ctnn::Shape<Size>, ctnn::Fusion::fused, ctnn::GaussianNoise>;
+
+} // namespace
+
+TEST_CASE_TEMPLATE("GaussianNoise: identity at inference", Backend, CTNN_TEST_BACKENDS) {
+    NoiseStack<Backend, 1000> noise(ctnn::GaussianNoise{0.1f});
+    const std::vector<float> x(1000, 1.0f);
+    CHECK(noise.forward(x, 1).data() == x.data());
 }
 
-TEST_CASE("GaussianNoise: adds zero-mean noise of the given standard deviation in training") {
-    Impl noise(ctnn::GaussianNoise{0.5f});
-    std::vector<float> x(20000, 3.0f), y(20000);
-    noise.forward({ctnn::Mode::training, 4, 0, 1}, nullptr, x.data(), y.data(), 20);
+TEST_CASE_TEMPLATE("GaussianNoise: adds zero-mean noise of the given standard deviation in training", Backend,
+                   CTNN_TEST_BACKENDS) {
+    NoiseStack<Backend, 1000> noise(ctnn::GaussianNoise{0.5f});
+    const std::vector<float> x(20000, 3.0f);
+    const auto y = noise.forward(x, 20, {ctnn::Mode::training, 4, 0, 0});
     double sum = 0, sum_sq = 0;
     for (float v : y) {
         sum += v - 3.0;
@@ -29,7 +36,6 @@ TEST_CASE("GaussianNoise: adds zero-mean noise of the given standard deviation i
     CHECK(std::sqrt(sum_sq / 20000) == doctest::Approx(0.5).epsilon(0.02));
 }
 
-TEST_CASE("GaussianNoise: gradients pass through") {
-    using Small = ctnn::GaussianNoise::impl<ctnn::Shape<6>, Cpu>;
-    ctnn::testing::check_gradients<Small, 6, 6>(Small(ctnn::GaussianNoise{0.3f}));
+TEST_CASE_TEMPLATE("GaussianNoise: gradients pass through", Backend, CTNN_TEST_BACKENDS) {
+    ctnn::testing::check_gradients<Backend, ctnn::Shape<6>>({}, ctnn::GaussianNoise{0.3f});
 }

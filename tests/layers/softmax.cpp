@@ -3,16 +3,22 @@
 #include <cmath>
 #include <vector>
 
-#include <ctnn/ctnn.hpp>
+#include <ctnn/layers/softmax.hpp>
 
-#include "support/gradient_check.hpp"
+#include "support/backends.hpp"
+#include "support/layer_stack.hpp"
 
-using ctnn::backend::Cpu;
+namespace {
 
-TEST_CASE("Softmax: reference values, and stable for large logits") {
-    ctnn::Softmax::impl<ctnn::Shape<3>, Cpu> softmax(ctnn::Softmax{});
-    std::vector<float> x{1, 2, 3, 1000, 1001, 1002}, y(6);
-    softmax.forward({}, nullptr, x.data(), y.data(), 2);
+template <class Backend, class In>
+using SoftmaxStack = ctnn::testing::LayerStack<Backend, In, ctnn::Fusion::fused, ctnn::Softmax>;
+
+} // namespace
+
+TEST_CASE_TEMPLATE("Softmax: reference values, and stable for large logits", Backend, CTNN_TEST_BACKENDS) {
+    SoftmaxStack<Backend, ctnn::Shape<3>> softmax(ctnn::Softmax{});
+    const std::vector<float> x{1, 2, 3, 1000, 1001, 1002};
+    const auto y = softmax.forward(x, 2);
     // e^k / (e + e^2 + e^3)
     CHECK(y[0] == doctest::Approx(0.0900305732));
     CHECK(y[1] == doctest::Approx(0.2447284711));
@@ -20,20 +26,28 @@ TEST_CASE("Softmax: reference values, and stable for large logits") {
     for (int i = 0; i < 3; ++i) CHECK(y[3 + i] == doctest::Approx(y[i]));
 }
 
-TEST_CASE("Softmax: over the last axis, one distribution per time step") {
-    ctnn::Softmax::impl<ctnn::Shape<2, 2>, Cpu> softmax(ctnn::Softmax{});
-    std::vector<float> x{0, 0, 0, std::log(3.0f)}, y(4);
-    softmax.forward({}, nullptr, x.data(), y.data(), 1);
+TEST_CASE_TEMPLATE("Softmax: over the last axis, one distribution per time step", Backend, CTNN_TEST_BACKENDS) {
+    SoftmaxStack<Backend, ctnn::Shape<2, 2>> softmax(ctnn::Softmax{});
+    const std::vector<float> x{0, 0, 0, std::log(3.0f)};
+    const auto y = softmax.forward(x, 1);
     CHECK(y[0] == doctest::Approx(0.5));
     CHECK(y[1] == doctest::Approx(0.5));
     CHECK(y[2] == doctest::Approx(0.25));
     CHECK(y[3] == doctest::Approx(0.75));
 }
 
-TEST_CASE("Softmax: gradients") {
-    using namespace ctnn::testing;
-    check_gradients<ctnn::Softmax::impl<ctnn::Shape<5>, Cpu>, 5, 5>(
-        ctnn::Softmax::impl<ctnn::Shape<5>, Cpu>(ctnn::Softmax{}));
-    check_gradients<ctnn::Softmax::impl<ctnn::Shape<2, 3>, Cpu>, 6, 6>(
-        ctnn::Softmax::impl<ctnn::Shape<2, 3>, Cpu>(ctnn::Softmax{}));
+TEST_CASE_TEMPLATE("Softmax: gradients", Backend, CTNN_TEST_BACKENDS) {
+    using ctnn::testing::check_gradients;
+    check_gradients<Backend, ctnn::Shape<5>>({}, ctnn::Softmax{});
+    check_gradients<Backend, ctnn::Shape<2, 3>>({}, ctnn::Softmax{});
+}
+
+TEST_CASE_TEMPLATE("Softmax: a gradient folded into it by the loss passes through unchanged", Backend,
+                   CTNN_TEST_BACKENDS) {
+    // Cross-entropy hands the output Softmax dL/d(logits) = p - t already.
+    SoftmaxStack<Backend, ctnn::Shape<3>> softmax(ctnn::Softmax{});
+    const std::vector<float> x{1, 2, 3}, dz{0.25f, -0.5f, 0.25f};
+    softmax.forward(x, 1);
+    const auto dx = softmax.backward(dz, 1, {}, true, ctnn::OutputGradient::of_folded_activation);
+    CHECK((std::vector<float>(dx.begin(), dx.end()) == dz));
 }

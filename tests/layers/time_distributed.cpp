@@ -1,21 +1,31 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstddef>
+#include <span>
 #include <type_traits>
 #include <vector>
 
-#include <ctnn/ctnn.hpp>
+#include <ctnn/layers/activations.hpp>
+#include <ctnn/layers/dense.hpp>
+#include <ctnn/layers/flatten.hpp>
+#include <ctnn/layers/softmax.hpp>
+#include <ctnn/layers/time_distributed.hpp>
+#include <ctnn/losses/categorical_cross_entropy.hpp>
+#include <ctnn/sequential.hpp>
 
-#include "support/gradient_check.hpp"
-
-using ctnn::backend::Cpu;
+#include "support/backends.hpp"
+#include "support/layer_stack.hpp"
 
 // The inner layer sees one step; its weights are shared by all steps.
 using Net = ctnn::Sequential<ctnn::Input<5, 8>, ctnn::TimeDistributed<ctnn::Dense<3>>, ctnn::Softmax>;
 static_assert(std::is_same_v<Net::output_shape, ctnn::Shape<5, 3>>);
 static_assert(Net::param_count == 8 * 3 + 3);
-// A Softmax after it stays a bare last pass, so cross-entropy folds into it.
+// The Softmax runs in the inner Dense's epilogue and stays the last layer,
+// so cross-entropy folds into it.
+static_assert(Net::pass_count == 1 && Net::unfused::pass_count == 2);
 static_assert(std::is_same_v<Net::output_layer, ctnn::Softmax>);
-// An element-wise activation fuses into the inner Dense.
+// So does an element-wise activation.
 using Fused = ctnn::Sequential<ctnn::Input<5, 8>, ctnn::TimeDistributed<ctnn::Dense<3>>, ctnn::Tanh>;
 static_assert(Fused::pass_count == 1 && Fused::unfused::pass_count == 2);
 // Steps of any rank: a Flatten per step.
@@ -23,51 +33,53 @@ static_assert(std::is_same_v<ctnn::Sequential<ctnn::Input<4, 2, 3>,
                                               ctnn::TimeDistributed<ctnn::Flatten>>::output_shape,
                              ctnn::Shape<4, 6>>);
 
-TEST_CASE("TimeDistributed: Dense on every step equals Dense on each step alone") {
-    using Steps = ctnn::TimeDistributed<ctnn::Dense<3>>::impl<ctnn::Shape<4, 5>, Cpu>;
-    using One = ctnn::Dense<3>::impl<ctnn::Shape<5>, Cpu>;
-    Steps steps(ctnn::TimeDistributed<ctnn::Dense<3>>{});
-    One one(ctnn::Dense<3>{});
+TEST_CASE_TEMPLATE("TimeDistributed: Dense on every step equals Dense on each step alone", Backend,
+                   CTNN_TEST_BACKENDS) {
+    using ctnn::testing::LayerStack;
+    LayerStack<Backend, ctnn::Shape<4, 5>, ctnn::Fusion::fused, ctnn::TimeDistributed<ctnn::Dense<3>>> steps(
+        ctnn::TimeDistributed<ctnn::Dense<3>>{});
+    LayerStack<Backend, ctnn::Shape<5>, ctnn::Fusion::fused, ctnn::Dense<3>> one(ctnn::Dense<3>{});
     ctnn::Rng rng(2);
-    auto params = ctnn::testing::random_values(Steps::param_count, rng);
-    auto x = ctnn::testing::random_values(2 * 4 * 5, rng);
-    std::vector<float> y(2 * 4 * 3), alone(3);
-    steps.reserve(2);
-    steps.forward({}, params.data(), x.data(), y.data(), 2);
+    const auto params = ctnn::testing::random_values(steps.param_count, rng);
+    const auto x = ctnn::testing::random_values(2 * 4 * 5, rng);
+    REQUIRE(one.param_count == steps.param_count);
+    std::copy(params.begin(), params.end(), steps.params().begin());
+    std::copy(params.begin(), params.end(), one.params().begin());
+    const auto y = steps.forward(x, 2);
     for (std::size_t row = 0; row < 8; ++row) {
-        one.forward({}, params.data(), x.data() + row * 5, alone.data(), 1);
+        const auto alone = one.forward(std::span(x).subspan(row * 5, 5), 1);
         for (std::size_t j = 0; j < 3; ++j) CHECK(y[row * 3 + j] == doctest::Approx(alone[j]));
     }
 }
 
-TEST_CASE("TimeDistributed: gradients, plain and with a fused activation") {
-    using namespace ctnn::testing;
-    using Plain = ctnn::TimeDistributed<ctnn::Dense<3>>::impl<ctnn::Shape<4, 5>, Cpu>;
-    using WithTanh = ctnn::TimeDistributed<ctnn::Dense<3>>::impl<ctnn::Shape<4, 5>, Cpu, ctnn::ops::Tanh>;
-    check_gradients<Plain, 20, 12>(Plain(ctnn::TimeDistributed<ctnn::Dense<3>>{}));
-    check_gradients<WithTanh, 20, 12>(WithTanh(ctnn::TimeDistributed<ctnn::Dense<3>>{}, ctnn::ops::Tanh{}));
+TEST_CASE_TEMPLATE("TimeDistributed: gradients, plain and with a fused activation",
+                   Backend, CTNN_TEST_BACKENDS) {
+    using In = ctnn::Shape<4, 5>;
+    ctnn::testing::check_gradients<Backend, In>({}, ctnn::TimeDistributed<ctnn::Dense<3>>{});
+    ctnn::testing::check_gradients<Backend, In>({}, ctnn::TimeDistributed<ctnn::Dense<3>>{}, ctnn::Tanh{});
 }
 
-TEST_CASE("TimeDistributed: softmax per step, folded into cross-entropy as in the unfused network") {
-    Net net{ctnn::Seed{4}};
-    Net::unfused plain{ctnn::Seed{4}};
+TEST_CASE_TEMPLATE("TimeDistributed: softmax per step, folded into cross-entropy as in the unfused network",
+                   Backend, CTNN_TEST_BACKENDS) {
+    using Fused = typename Net::template on<Backend>;
+    Fused net{ctnn::Seed{4}};
+    typename Fused::unfused plain{ctnn::Seed{4}};
     constexpr std::size_t batch = 2;
     ctnn::Rng rng(3);
-    auto x = ctnn::testing::random_values(batch * 40, rng);
-    std::vector<float> labels{0, 2, 1, 1, 0, 2, 2, 1, 0, 0};  // one class per step
-    ctnn::CategoricalCrossEntropy loss;
+    const auto x = ctnn::testing::random_values(batch * 40, rng);
+    const std::vector<float> labels{0, 2, 1, 1, 0, 2, 2, 1, 0, 0};  // one class per step
+    const ctnn::CategoricalCrossEntropy loss;
 
-    auto p = net.forward(x, batch);
+    const auto p = net.forward(x, batch);
     for (std::size_t row = 0; row < batch * 5; ++row)
         CHECK(p[row * 3] + p[row * 3 + 1] + p[row * 3 + 2] == doctest::Approx(1.0));
-    ctnn::LossBatch b{p.data(), labels.data(), batch * 5, 3, 1};
-    loss.folded_gradient(b, net.output_gradient());
-    net.backward<1>({}, batch);
+    loss.folded_gradient(net.backend(), {p.data(), labels.data(), batch * 5, 3, 1}, net.output_gradient());
+    net.backward({}, batch, ctnn::OutputGradient::of_folded_activation);
 
-    auto q = plain.forward(x, batch);
-    ctnn::LossBatch c{q.data(), labels.data(), batch * 5, 3, 1};
-    loss.gradient(c, plain.output_gradient());
+    const auto q = plain.forward(x, batch);
+    loss.gradient(plain.backend(), {q.data(), labels.data(), batch * 5, 3, 1}, plain.output_gradient());
     plain.backward({}, batch);
     for (std::size_t i = 0; i < net.gradients().size(); ++i)
         CHECK(net.gradients()[i] == doctest::Approx(plain.gradients()[i]).epsilon(1e-4));
+    CHECK(net.gradients()[0] != 0.0f);
 }

@@ -7,8 +7,9 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
-#include <span>
 #include <vector>
+
+#include "support/backends.hpp"
 
 // Each optimizer takes three steps from the same weights with the same three
 // gradients, and is compared after every step with a double-precision
@@ -77,6 +78,14 @@ struct AdamReference {
     }
 };
 
+// What fit() checks of an optimizer, on every backend.
+template <class Backend>
+constexpr bool all_optimizers = ctnn::Optimizer<ctnn::SGD, Backend> &&
+                                ctnn::Optimizer<ctnn::RMSprop, Backend> &&
+                                ctnn::Optimizer<ctnn::Adam, Backend> &&
+                                ctnn::Optimizer<ctnn::AdamW, Backend>;
+static_assert(all_optimizers<ctnn::backend::Cpu> && all_optimizers<ctnn::testing::Portable>);
+
 std::vector<float> to_float(const Vec& v) { return {v.begin(), v.end()}; }
 
 void check_weights(const std::vector<float>& actual, const Vec& expected) {
@@ -89,14 +98,22 @@ void check_weights(const std::vector<float>& actual, const Vec& expected) {
 
 // Steps `optimizer` and `reference` side by side; `first_step` is the hand-worked
 // result of step 1, checked on its own so a wrong reference cannot hide a bug.
-template <class Optimizer, class Reference>
-void check_against_reference(Optimizer& optimizer, Reference reference, const Vec& first_step) {
+// One step over the whole buffer as one variable (no variables named).
+template <class Backend, class Optimizer>
+void step(const Backend& backend, Optimizer& optimizer, std::vector<float>& w,
+          const std::vector<float>& g) {
+    optimizer.step(backend, ctnn::ParameterSet{w, g, {}});
+}
+
+template <class Backend, class Optimizer, class Reference>
+void check_against_reference(const Backend& backend, Optimizer& optimizer, Reference reference,
+                             const Vec& first_step) {
     std::vector<float> weights = to_float(start);
     Vec expected = start;
     for (std::size_t s = 0; s < gradients.size(); ++s) {
         CAPTURE(s + 1);
         const std::vector<float> g = to_float(gradients[s]);
-        optimizer.step(std::span<float>(weights), std::span<const float>(g));
+        step(backend, optimizer, weights, g);
         reference.step(expected, gradients[s]);
         if (s == 0) check_weights(weights, first_step);
         check_weights(weights, expected);
@@ -107,18 +124,20 @@ void check_against_reference(Optimizer& optimizer, Reference reference, const Ve
 
 TEST_SUITE("optimizers") {
 
-TEST_CASE("SGD without momentum: w -= lr g") {
+TEST_CASE_TEMPLATE("SGD without momentum: w -= lr g", Backend, CTNN_TEST_BACKENDS) {
+    const Backend backend;
     const float lr = 0.1f;
     ctnn::SGD sgd(lr);
     // w1 = (1, -2, 0.5) - 0.1 (0.5, -1, 2) = (0.95, -1.9, 0.3)
-    check_against_reference(sgd, SgdReference{lr, 0.0, false}, {0.95, -1.9, 0.3});
+    check_against_reference(backend, sgd, SgdReference{lr, 0.0, false}, {0.95, -1.9, 0.3});
 }
 
-TEST_CASE("SGD with momentum: velocity carries over") {
+TEST_CASE_TEMPLATE("SGD with momentum: velocity carries over", Backend, CTNN_TEST_BACKENDS) {
+    const Backend backend;
     const float lr = 0.1f, momentum = 0.9f;
     ctnn::SGD sgd(lr, momentum);
     // v1 = -0.1 (0.5, -1, 2) = (-0.05, 0.1, -0.2);  w1 = (0.95, -1.9, 0.3)
-    check_against_reference(sgd, SgdReference{lr, momentum, false}, {0.95, -1.9, 0.3});
+    check_against_reference(backend, sgd, SgdReference{lr, momentum, false}, {0.95, -1.9, 0.3});
 
     // Step 2 by hand, from scratch: v2 = 0.9 v1 - 0.1 (1, 0, -1) = (-0.145, 0.09, -0.08),
     // w2 = w1 + v2 = (0.805, -1.81, 0.22).
@@ -126,62 +145,71 @@ TEST_CASE("SGD with momentum: velocity carries over") {
     std::vector<float> w = to_float(start);
     for (std::size_t s = 0; s < 2; ++s) {
         const std::vector<float> g = to_float(gradients[s]);
-        again.step(w, g);
+        step(backend, again, w, g);
     }
     check_weights(w, {0.805, -1.81, 0.22});
 }
 
-TEST_CASE("SGD with Nesterov momentum: looks ahead by momentum v - lr g") {
+TEST_CASE_TEMPLATE("SGD with Nesterov momentum: looks ahead by momentum v - lr g", Backend,
+                   CTNN_TEST_BACKENDS) {
+    const Backend backend;
     const float lr = 0.1f, momentum = 0.9f;
     ctnn::SGD sgd(lr, momentum, true);
     // v1 = (-0.05, 0.1, -0.2);  w1 = w0 + 0.9 v1 - 0.1 g1
     //    = (1 - 0.045 - 0.05, -2 + 0.09 + 0.1, 0.5 - 0.18 - 0.2) = (0.905, -1.81, 0.12)
-    check_against_reference(sgd, SgdReference{lr, momentum, true}, {0.905, -1.81, 0.12});
+    check_against_reference(backend, sgd, SgdReference{lr, momentum, true}, {0.905, -1.81, 0.12});
 }
 
-TEST_CASE("RMSprop: steps scaled by the running RMS of the gradient") {
+TEST_CASE_TEMPLATE("RMSprop: steps scaled by the running RMS of the gradient", Backend,
+                   CTNN_TEST_BACKENDS) {
+    const Backend backend;
     const float lr = 0.1f, rho = 0.9f, eps = 1e-7f;
     ctnn::RMSprop rmsprop(lr, rho, 0.0f, eps, false);
     // ms1 = 0.1 g1^2 = (0.025, 0.1, 0.4); increment = 0.1 g / sqrt(ms1 + 1e-7):
     // 0.05 / sqrt(0.0250001) = 0.316227134, -0.1 / sqrt(0.1000001) = -0.316227608,
     // 0.2 / sqrt(0.4000001) = 0.316227727 (each about 0.1 / sqrt(0.1) = 0.316227766).
     // w1 = (0.683772866, -1.683772392, 0.183772274)
-    check_against_reference(rmsprop, RmspropReference{lr, rho, 0.0, eps, false},
+    check_against_reference(backend, rmsprop, RmspropReference{lr, rho, 0.0, eps, false},
                             {0.683772866, -1.683772392, 0.183772274});
 }
 
-TEST_CASE("RMSprop with momentum: increments accumulate") {
+TEST_CASE_TEMPLATE("RMSprop with momentum: increments accumulate", Backend, CTNN_TEST_BACKENDS) {
+    const Backend backend;
     const float lr = 0.1f, rho = 0.9f, momentum = 0.9f, eps = 1e-7f;
     ctnn::RMSprop rmsprop(lr, rho, momentum, eps, false);
     // mom starts at 0, so step 1 equals plain RMSprop's: w1 = (0.683772866, -1.683772392,
     // 0.183772274). Steps 2-3 differ from plain RMSprop; the reference covers them.
-    check_against_reference(rmsprop, RmspropReference{lr, rho, momentum, eps, false},
+    check_against_reference(backend, rmsprop, RmspropReference{lr, rho, momentum, eps, false},
                             {0.683772866, -1.683772392, 0.183772274});
 }
 
-TEST_CASE("RMSprop centered: divides by the gradient's variance, not its mean square") {
+TEST_CASE_TEMPLATE("RMSprop centered: divides by the gradient's variance, not its mean square",
+                   Backend, CTNN_TEST_BACKENDS) {
+    const Backend backend;
     const float lr = 0.1f, rho = 0.9f, eps = 1e-7f;
     ctnn::RMSprop rmsprop(lr, rho, 0.0f, eps, true);
     // ms1 = 0.1 g^2, mg1 = 0.1 g: denominator = 0.1 g^2 - 0.01 g^2 + eps = 0.09 g^2 + eps,
     // increment ~ 0.1 g / (0.3 |g|) = 1/3. With eps: 0.05 / sqrt(0.0225001) = 0.333332593,
     // -0.1 / sqrt(0.0900001) = -0.333333148, 0.2 / sqrt(0.3600001) = 0.333333287.
     // w1 = (0.666667407, -1.666666852, 0.166666713)
-    check_against_reference(rmsprop, RmspropReference{lr, rho, 0.0, eps, true},
+    check_against_reference(backend, rmsprop, RmspropReference{lr, rho, 0.0, eps, true},
                             {0.666667407, -1.666666852, 0.166666713});
 }
 
-TEST_CASE("RMSprop: epsilon sits inside the square root") {
+TEST_CASE_TEMPLATE("RMSprop: epsilon sits inside the square root", Backend, CTNN_TEST_BACKENDS) {
+    const Backend backend;
     // A large epsilon makes Keras's sqrt(ms + eps) and the sqrt(ms) + eps of
     // other libraries differ. g = 1: ms = 0.1, sqrt(0.1 + 0.06) = 0.4, so the
     // step is 0.1 / 0.4 = 0.25 (sqrt(0.1) + 0.06 would give 0.2658).
     ctnn::RMSprop rmsprop(0.1f, 0.9f, 0.0f, 0.06f);
     std::vector<float> w{1.0f};
     const std::vector<float> g{1.0f};
-    rmsprop.step(w, g);
+    step(backend, rmsprop, w, g);
     CHECK(w[0] == doctest::Approx(0.75).epsilon(1e-6));
 }
 
-TEST_CASE("Adam: bias-corrected steps of about lr") {
+TEST_CASE_TEMPLATE("Adam: bias-corrected steps of about lr", Backend, CTNN_TEST_BACKENDS) {
+    const Backend backend;
     const float lr = 0.1f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
     ctnn::Adam adam(lr, b1, b2, eps);
     // t = 1: m = 0.1 g, v = 0.001 g^2, alpha = 0.1 sqrt(0.001) / 0.1 = 0.0316227766.
@@ -189,40 +217,45 @@ TEST_CASE("Adam: bias-corrected steps of about lr") {
     //        = 0.1 sign(g) / (1 + 1e-7 / (0.0316227766 |g|)):
     // 0.099999368 (g = 0.5), -0.099999684 (g = -1), 0.099999842 (g = 2).
     // w1 = (0.900000632, -1.900000316, 0.400000158)
-    check_against_reference(adam, AdamReference{lr, b1, b2, eps},
+    check_against_reference(backend, adam, AdamReference{lr, b1, b2, eps},
                             {0.900000632, -1.900000316, 0.400000158});
     CHECK(adam.iterations() == 3);
 }
 
-TEST_CASE("Adam: epsilon sits outside the square root") {
+TEST_CASE_TEMPLATE("Adam: epsilon sits outside the square root", Backend, CTNN_TEST_BACKENDS) {
+    const Backend backend;
     // g = 1, beta_2 = 0.75: m = 0.1, v = 0.25, alpha = 0.1 sqrt(0.25) / 0.1 = 0.5,
     // update = 0.5 * 0.1 / (sqrt(0.25) + 0.5) = 0.05 (sqrt(0.25 + 0.5) would give 0.0577).
     ctnn::Adam adam(0.1f, 0.9f, 0.75f, 0.5f);
     std::vector<float> w{1.0f};
     const std::vector<float> g{1.0f};
-    adam.step(w, g);
+    step(backend, adam, w, g);
     CHECK(w[0] == doctest::Approx(0.95).epsilon(1e-6));
 }
 
-TEST_CASE("AdamW: decoupled weight decay before the Adam step") {
+TEST_CASE_TEMPLATE("AdamW: decoupled weight decay before the Adam step", Backend,
+                   CTNN_TEST_BACKENDS) {
+    const Backend backend;
     const float lr = 0.1f, wd = 0.1f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
     ctnn::AdamW adamw(lr, wd, b1, b2, eps);
     // Decay first: w (1 - 0.1 * 0.1) = (0.99, -1.98, 0.495); then the Adam update of the
     // Adam case: w1 = (0.99 - 0.099999368, -1.98 + 0.099999684, 0.495 - 0.099999842)
     //              = (0.890000632, -1.880000316, 0.395000158)
-    check_against_reference(adamw, AdamReference{lr, b1, b2, eps, wd},
+    check_against_reference(backend, adamw, AdamReference{lr, b1, b2, eps, wd},
                             {0.890000632, -1.880000316, 0.395000158});
 }
 
-TEST_CASE("AdamW shrinks weights by lr * wd * w per step where Adam leaves them") {
+TEST_CASE_TEMPLATE("AdamW shrinks weights by lr * wd * w per step where Adam leaves them", Backend,
+                   CTNN_TEST_BACKENDS) {
+    const Backend backend;
     const float lr = 0.1f, wd = 0.1f;
     ctnn::Adam adam(lr);
     ctnn::AdamW adamw(lr, wd);
     std::vector<float> plain = to_float(start), decayed = to_float(start);
     const std::vector<float> zero(3, 0.0f);
     for (int s = 0; s < 3; ++s) {
-        adam.step(plain, zero);
-        adamw.step(decayed, zero);
+        step(backend, adam, plain, zero);
+        step(backend, adamw, decayed, zero);
     }
     // Zero gradient: m = v = 0, so Adam's update is 0 / (0 + eps) = 0.
     check_weights(plain, start);
@@ -253,6 +286,7 @@ TEST_CASE("defaults are Keras's") {
     const ctnn::AdamW adamw;
     CHECK(adamw.learning_rate == doctest::Approx(1e-3));
     CHECK(adamw.weight_decay == doctest::Approx(0.004));
+    CHECK(adamw.exclude_from_weight_decay.empty());
 }
 
 } // TEST_SUITE

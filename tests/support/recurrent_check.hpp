@@ -1,27 +1,28 @@
-// Shared by the recurrent layers' tests: a run of an impl on one sequence,
+// Shared by the recurrent layers' tests: a run of a layer on one sequence,
 // and the checks of Keras's initialisation.
 #pragma once
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <vector>
 
-#include <ctnn/core/layer.hpp>
-#include <ctnn/core/random.hpp>
+#include "support/layer_stack.hpp"
 
 namespace ctnn::testing {
 
-// Forward of `impl` over x (batch 1) with the given parameters.
-template <class Impl>
-std::vector<float> run_sequence(Impl impl, const std::vector<float>& params,
-                                const std::vector<float>& x, std::size_t outputs) {
-    REQUIRE(params.size() == Impl::param_count);
-    impl.reserve(1);
-    std::vector<float> y(outputs);
-    const float* out = impl.forward({}, params.data(), x.data(), y.data(), 1);
-    return {out, out + outputs};
+// The outputs of `layer` over one sequence x of InputShape, with the given
+// parameters (kernel, recurrent kernel, bias, as the layer declares them).
+template <class Backend, class InputShape, class Layer>
+std::vector<float> run_sequence(const Layer& layer, const std::vector<float>& params,
+                                const std::vector<float>& x) {
+    LayerStack<Backend, InputShape, Fusion::fused, Layer> stack(layer);
+    REQUIRE(params.size() == stack.params().size());
+    std::copy(params.begin(), params.end(), stack.params().begin());
+    const auto y = stack.forward(x, 1);
+    return {y.begin(), y.end()};
 }
 
 // The rows of a units x width recurrent kernel are orthonormal (Keras's
@@ -36,12 +37,17 @@ inline void check_orthonormal_rows(const float* kernel, std::size_t units, std::
         }
 }
 
-// Every value of a fan_in x fan_out Glorot-uniform kernel is within Keras's limit.
+// Every value of a fan_in x fan_out Glorot-uniform kernel is within Keras's
+// limit, and the values are not all zero (the kernel was drawn).
 inline void check_glorot_limit(const float* kernel, std::size_t fan_in, std::size_t fan_out) {
     const double limit = std::sqrt(6.0 / double(fan_in + fan_out));
-    bool within = true;
-    for (std::size_t i = 0; i < fan_in * fan_out; ++i) within = within && std::fabs(kernel[i]) <= limit;
+    bool within = true, drawn = false;
+    for (std::size_t i = 0; i < fan_in * fan_out; ++i) {
+        within = within && std::fabs(kernel[i]) <= limit;
+        drawn = drawn || kernel[i] != 0.0f;
+    }
     CHECK(within);
+    CHECK(drawn);
 }
 
 } // namespace ctnn::testing

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/backends.hpp"
+
 namespace {
 
 // Ten samples over three classes (rows: true class, columns: predicted):
@@ -103,7 +105,9 @@ TEST_CASE("print shows the matrix and the classification report") {
     CHECK(text.find("nan") == std::string::npos);
 }
 
-TEST_CASE("predicted and true classes of one-hot, sparse and binary rows") {
+TEST_CASE_TEMPLATE("predicted and true classes of one-hot, sparse and binary rows", Backend,
+                   CTNN_TEST_BACKENDS) {
+    const Backend backend;
     using ctnn::detail::count_correct;
     using ctnn::detail::predicted_class;
     using ctnn::detail::true_class;
@@ -123,7 +127,7 @@ TEST_CASE("predicted and true classes of one-hot, sparse and binary rows") {
             CHECK(predicted_class(b, r) == predicted[r]);
             CHECK(true_class(b, r) == truth[r]);
         }
-        CHECK(count_correct(b) == 3);
+        CHECK(count_correct(backend, b) == 3);
     }
     SUBCASE("sparse class indices") {
         const std::vector<float> indices{1, 2, 2, 0};
@@ -134,7 +138,7 @@ TEST_CASE("predicted and true classes of one-hot, sparse and binary rows") {
             CHECK(predicted_class(b, r) == predicted[r]);
             CHECK(true_class(b, r) == truth[r]);
         }
-        CHECK(count_correct(b) == 3);
+        CHECK(count_correct(backend, b) == 3);
     }
     SUBCASE("one output, thresholded at 0.5") {
         // Strictly above 0.5 is class 1: 0.2 -> 0, 0.7 -> 1, 0.5 -> 0, 0.9 -> 1.
@@ -149,7 +153,7 @@ TEST_CASE("predicted and true classes of one-hot, sparse and binary rows") {
             CHECK(true_class(b, r) == truth[r]);
         }
         // Rows 0 and 1 agree.
-        CHECK(count_correct(b) == 2);
+        CHECK(count_correct(backend, b) == 2);
     }
 }
 

@@ -4,6 +4,8 @@
 
 #include <ctnn/ctnn.hpp>
 
+#include "support/backends.hpp"
+
 TEST_CASE("sequence accuracy: per step and per whole sequence") {
     // Two sequences of three steps over two classes.
     std::vector<float> predictions{0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f,    // 0 1 0
@@ -22,10 +24,12 @@ TEST_CASE("sequence accuracy: per step and per whole sequence") {
     CHECK(same.correct_sequences == 1);
 }
 
-TEST_CASE("sequence accuracy of a network over a data set") {
+TEST_CASE_TEMPLATE("sequence accuracy of a network over a data set", Backend,
+                   CTNN_TEST_BACKENDS) {
     // Softmax of a zero-weight Dense per step predicts class 0 everywhere
     // (ties go to the first class).
-    using Net = ctnn::Sequential<ctnn::Input<2, 3>, ctnn::TimeDistributed<ctnn::Dense<2>>, ctnn::Softmax>;
+    using Net = typename ctnn::Sequential<ctnn::Input<2, 3>, ctnn::TimeDistributed<ctnn::Dense<2>>,
+                                          ctnn::Softmax>::template on<Backend>;
     Net net;
     for (float& w : net.parameters()) w = 0.0f;
     ctnn::data::Dataset data{xt::zeros<float>({3, 6}), xt::xtensor<float, 2>{{0, 0}, {0, 1}, {1, 1}}};

@@ -8,13 +8,14 @@
 
 #include <boost/mp11/algorithm.hpp>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 namespace ctnn::detail {
 
 template <std::size_t I, class T>
 struct ConfigSlot {
-    ConfigSlot() : value() {}
+    constexpr ConfigSlot() : value() {}
     T value;
 };
 
@@ -24,19 +25,15 @@ template <std::size_t... I, class... T>
 struct ConfigSlots<std::index_sequence<I...>, T...> : ConfigSlot<I, T>... {};
 
 template <class... T>
-struct ConfigList : ConfigSlots<std::index_sequence_for<T...>, T...> {};
+struct ConfigList : ConfigSlots<std::index_sequence_for<T...>, T...> {
+    using types = boost::mp11::mp_list<T...>;
+};
 
-// config_at<I>(list): the I-th descriptor.
-template <std::size_t I, class... T>
-auto& config_at(ConfigList<T...>& list) {
-    return static_cast<ConfigSlot<I, boost::mp11::mp_at_c<boost::mp11::mp_list<T...>, I>>&>(list)
-        .value;
-}
-template <std::size_t I, class... T>
-const auto& config_at(const ConfigList<T...>& list) {
-    return static_cast<const ConfigSlot<I, boost::mp11::mp_at_c<boost::mp11::mp_list<T...>, I>>&>(
-               list)
-        .value;
+// config_at<I>(list): the I-th descriptor, const if the list is.
+template <std::size_t I, class List>
+auto& config_at(List& list) {
+    using slot = ConfigSlot<I, boost::mp11::mp_at_c<typename std::remove_const_t<List>::types, I>>;
+    return static_cast<std::conditional_t<std::is_const_v<List>, const slot, slot>&>(list).value;
 }
 
 // The same descriptors behind a placeholder at slot 0, where a layer list

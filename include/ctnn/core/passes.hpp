@@ -1,6 +1,6 @@
 // The engine that runs a grouped layer list: it owns the impls and their
-// workspaces and runs them over parameters it is handed. A Network wraps one
-// around its parameter buffers; a Residual block runs its body with one.
+// workspaces and runs them over parameters and state it is handed. A Network
+// wraps one around its buffers; a Residual block runs its body with one.
 #pragma once
 
 #include <algorithm>
@@ -11,11 +11,34 @@
 #include <tuple>
 #include <utility>
 
+#include "ctnn/core/config_list.hpp"
+#include "ctnn/core/fused_group.hpp"
 #include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
-#include "ctnn/core/random.hpp"
+#include "ctnn/core/parameters.hpp"
 
 namespace ctnn::detail {
+
+// The impl that runs a group: a lone layer's own, or a fused group's.
+template <class Backend, class G>
+struct group_impl;
+template <class Backend, class Bound>
+struct group_impl<Backend, Group<Bound>> {
+    using type = typename Bound::template impl<Backend>;
+    template <class Configs>
+    static type make(const Configs& configs) {
+        return type(config_at<Bound::index>(configs));
+    }
+};
+template <class Backend, class... Bound>
+    requires(sizeof...(Bound) > 1)
+struct group_impl<Backend, Group<Bound...>> {
+    using type = FusedGroup<Backend, Bound...>;
+    template <class Configs>
+    static type make(const Configs& configs) {
+        return type(configs);
+    }
+};
 
 template <class List, std::size_t... I>
 constexpr auto exclusive_prefix_sums(std::index_sequence<I...>, auto size_of) {
@@ -24,12 +47,6 @@ constexpr auto exclusive_prefix_sums(std::index_sequence<I...>, auto size_of) {
     ((sums[i++] = running, running += size_of(boost::mp11::mp_at_c<List, I>{})), ...);
     sums[i] = running;
     return sums;
-}
-
-// The largest per-sample size among the input and the groups' outputs.
-template <class Groups, std::size_t... G>
-constexpr std::size_t widest_shape(std::size_t input_size, std::index_sequence<G...>) {
-    return std::max({input_size, boost::mp11::mp_at_c<Groups, G>::output_shape::size...});
 }
 
 // Each layer's dropout mask and noise get their own random stream: a layer of
@@ -46,45 +63,48 @@ class Passes {
     template <class G>
     using impl_of = typename group_impl<Backend, G>::type;
     using impls = boost::mp11::mp_rename<boost::mp11::mp_transform<impl_of, Groups>, std::tuple>;
+    static constexpr auto groups = std::make_index_sequence<group_count>{};
 
     static constexpr auto param_offsets = exclusive_prefix_sums<Groups>(
-        std::make_index_sequence<group_count>{}, [](auto g) { return decltype(g)::param_count; });
+        groups, [](auto g) { return decltype(g)::param_count; });
+    static constexpr auto state_offsets = exclusive_prefix_sums<Groups>(
+        groups, [](auto g) { return decltype(g)::state_count; });
     static constexpr auto activation_offsets = exclusive_prefix_sums<Groups>(
-        std::make_index_sequence<group_count>{},
-        [](auto g) { return decltype(g)::output_shape::size; });
-    static constexpr std::size_t widest =
-        widest_shape<Groups>(InputShape::size, std::make_index_sequence<group_count>{});
-
+        groups, [](auto g) { return decltype(g)::output_shape::size; });
+    static constexpr std::size_t widest = [] {
+        std::size_t w = InputShape::size;
+        boost::mp11::mp_for_each<Groups>([&](auto g) { w = std::max(w, decltype(g)::output_shape::size); });
+        return w;
+    }();
 public:
     static constexpr std::size_t count = group_count;
     static constexpr std::size_t param_count = param_offsets[group_count];
+    static constexpr std::size_t state_count = state_offsets[group_count];
 
     // `configs` holds each layer's descriptor at its bound index.
     template <class Configs>
     explicit Passes(const Configs& configs)
-        : impls_(make_impls(configs, std::make_index_sequence<group_count>{})) {}
+        : impls_(make_impls(configs, groups)) {}
 
-    void initialize(float* params, Rng& rng) {
-        for_each([&](auto g, auto& impl) { impl.initialize(params + param_offsets[g], rng); });
-    }
-
-    void reserve(std::size_t max_batch) {
+    void reserve(const Backend& backend, std::size_t max_batch) {
         if (max_batch <= capacity_) return;
         capacity_ = max_batch;
         activations_.resize(activation_offsets[group_count] * capacity_);
         for (auto& buffer : gradient_buffers_) buffer.resize(widest * capacity_);
-        for_each([&](auto, auto& impl) { impl.reserve(capacity_); });
+        for_each_group([&](auto, auto& impl) {
+            if constexpr (requires { impl.reserve(backend, max_batch); }) impl.reserve(backend, max_batch);
+        });
     }
 
-    // Runs the passes; context.layer is the base of the layers' streams.
-    const float* forward(Context context, const float* params, const float* x, std::size_t batch) {
-        reserve(batch);
-        const std::uint64_t base = context.layer;
-        for_each([&](auto g, auto& impl) {
-            context.layer = layer_stream(base, group_at<decltype(g)::value>::first::index);
+    // Runs the passes; call.context.stream is the base of the layers' streams.
+    const float* forward(const LayerCall<Backend>& call, const float* x) {
+        reserve(call.backend, call.batch);
+        const std::uint64_t base = call.context.stream;
+        for_each_group([&](auto g, auto& impl) {
+            LayerCall<Backend> part = call.part(param_offsets[g], state_offsets[g]);
+            part.context.stream = layer_stream(base, group_at<decltype(g)::value>::first::index);
             inputs_[g] = x;
-            x = impl.forward(context, params + param_offsets[g], x,
-                             activations_.data() + activation_offsets[g] * capacity_, batch);
+            x = impl.forward(part, x, activations_.data() + activation_offsets[g] * capacity_);
             outputs_[g] = x;
         });
         return x;
@@ -98,37 +118,11 @@ public:
     float* output_gradient() { return gradient_buffers_[0].data(); }
 
     // Back-propagates output_gradient() through the passes of the last
-    // forward(), below the last SkipLast of them; writes the parameter
-    // gradients, and the input gradient when input_gradient is not null
-    // (returned, as it may have been computed in place elsewhere).
-    template <std::size_t SkipLast = 0>
-    float* backward(Context context, const float* params, float* grads, float* input_gradient,
-                    std::size_t batch) {
-        static_assert(SkipLast <= group_count);
-        const std::uint64_t base = context.layer;
-        return backward_from<group_count - SkipLast>(context, base, params, grads,
-                                                     output_gradient(), input_gradient, batch);
-    }
-
-    // Calls f(std::span<float>) on each buffer of non-trainable state
-    // (BatchNorm's running statistics), in layer order.
-    template <class F>
-    void for_each_state(F&& f) {
-        for_each([&](auto, auto& impl) {
-            if constexpr (requires { impl.for_each_state(f); }) impl.for_each_state(f);
-        });
-    }
-    template <class F>
-    void for_each_state(F&& f) const {
-        for_each([&](auto, const auto& impl) {
-            if constexpr (requires { impl.for_each_state(f); }) impl.for_each_state(f);
-        });
-    }
-
-    float penalty(const float* params) const {
-        float total = 0.0f;
-        for_each([&](auto g, const auto& impl) { total += impl.penalty(params + param_offsets[g]); });
-        return total;
+    // forward(), writing the parameter gradients (call.grads), and the input
+    // gradient when input_gradient is not null (returned, as it may have been
+    // computed in place elsewhere). call.folded_output goes to the last group.
+    float* backward(const LayerCall<Backend>& call, float* input_gradient) {
+        return backward_from<group_count>(call, output_gradient(), input_gradient);
     }
 
 private:
@@ -138,26 +132,21 @@ private:
     }
 
     template <class F>
-    void for_each(F&& f) {
+    void for_each_group(F&& f) {
         [&]<std::size_t... G>(std::index_sequence<G...>) {
             (f(std::integral_constant<std::size_t, G>{}, std::get<G>(impls_)), ...);
-        }(std::make_index_sequence<group_count>{});
-    }
-    template <class F>
-    void for_each(F&& f) const {
-        [&]<std::size_t... G>(std::index_sequence<G...>) {
-            (f(std::integral_constant<std::size_t, G>{}, std::get<G>(impls_)), ...);
-        }(std::make_index_sequence<group_count>{});
+        }(groups);
     }
 
     template <std::size_t G>
-    float* backward_from(Context& context, std::uint64_t base, const float* params, float* grads,
-                         float* gradient, float* input_gradient, std::size_t batch) {
+    float* backward_from(const LayerCall<Backend>& call, float* gradient, float* input_gradient) {
         if constexpr (G == 0) {
             return gradient;
         } else {
             constexpr std::size_t g = G - 1;
-            context.layer = layer_stream(base, group_at<g>::first::index);
+            LayerCall<Backend> part = call.part(param_offsets[g], state_offsets[g]);
+            part.context.stream = layer_stream(call.context.stream, group_at<g>::first::index);
+            part.folded_output = g + 1 == group_count && call.folded_output;
             float* other = gradient == gradient_buffers_[0].data() ? gradient_buffers_[1].data()
                                                                     : gradient_buffers_[0].data();
             // Below a group that only parameter-free layers precede (a first
@@ -165,11 +154,9 @@ private:
             // caller asked for the input's.
             const bool needed_below = param_offsets[g] > 0 || input_gradient != nullptr;
             float* dx = g == 0 ? input_gradient : needed_below ? other : nullptr;
-            gradient = std::get<g>(impls_).backward(context, params + param_offsets[g],
-                                                    grads + param_offsets[g], inputs_[g],
-                                                    outputs_[g], gradient, dx, batch);
+            gradient = std::get<g>(impls_).backward(part, inputs_[g], outputs_[g], gradient, dx);
             if (!needed_below) return nullptr;
-            return backward_from<g>(context, base, params, grads, gradient, input_gradient, batch);
+            return backward_from<g>(call, gradient, input_gradient);
         }
     }
 

@@ -24,6 +24,17 @@ inline constexpr bool is_shape = false;
 template <std::size_t... Dims>
 inline constexpr bool is_shape<Shape<Dims...>> = true;
 
+namespace detail {
+
+// Extent I of S, or 1 where S has none: an impl stays well-formed when its
+// layer's shape check fails, so the static_assert stays the only error.
+template <class S>
+consteval std::size_t extent_or_one(std::size_t i) {
+    return i < S::rank && S::dims[i] > 0 ? S::dims[i] : 1;
+}
+
+} // namespace detail
+
 // "Shape<32, 12, 12>", for summaries and run-time error messages.
 template <std::size_t... Dims>
 std::string to_string(Shape<Dims...>) {

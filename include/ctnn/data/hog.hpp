@@ -13,7 +13,7 @@
 
 #include <xtensor/xtensor.hpp>
 
-#include "ctnn/core/parallel.hpp"
+#include "ctnn/backend/cpu/parallel.hpp"
 #include "ctnn/data/dataset.hpp"
 
 namespace ctnn::data {
@@ -187,7 +187,7 @@ inline Dataset hog(const Dataset& images, std::size_t height, std::size_t width,
     const float* pixels = images.inputs.data();
     float* out = features.inputs.data();
     // From 16 images on the work is shared: each costs hundreds of atan2 calls.
-    parallel_for(images.size(), 8, [&](std::size_t first, std::size_t last) {
+    backend::cpu::parallel_for(images.size(), 8, [&](std::size_t first, std::size_t last) {
         std::vector<float> hist;
         std::vector<double> block;
         for (std::size_t i = first; i < last; ++i)

@@ -5,7 +5,7 @@
 //   ctnn::save_checkpoint("run.h5", net, adam, epochs_done);
 //   std::size_t done = ctnn::load_checkpoint("run.h5", net, adam);  // then fit with
 //                                                                   // .initial_epoch = done
-// Layout (format version 1):
+// Layout (format version 2):
 //
 //   /                      attributes: ctnn_format_version (u64), topology (string,
 //                          "Input 784 | Dense 784->200 (157000) | Sigmoid 200->200 (0) | ..."),
@@ -16,13 +16,14 @@
 //                          type (string), input_shape, output_shape (u64 arrays),
 //                          param_count (u64), crc32 (u64: zlib's CRC-32 of the layer's
 //                          float32 parameters, then of its state, in ctnn's order);
-//                          datasets, float32:
-//                          Dense: kernel (inputs, units), bias (units);
-//                          Conv2D: kernel (filters, channels, kernel_h, kernel_w), bias (filters);
-//                          BatchNorm: gamma, beta, moving_mean, moving_variance (channels);
-//                          any other layer with parameters: params (param_count), and
-//                          with BatchNorms inside (Residual): state_0, state_1, ... (each
-//                          BatchNorm's running mean, then variance)
+//                          one float32 dataset per array the layer declares, by its name
+//                          and in its shape (core/parameters.hpp): Dense kernel (inputs,
+//                          units) and bias; Conv2D kernel (filters, channels, kernel_h,
+//                          kernel_w) and bias; BatchNorm gamma, beta, moving_mean,
+//                          moving_variance; LSTM, GRU, SimpleRNN kernel (features,
+//                          gates * units), recurrent_kernel (units, gates * units), bias
+//                          (gates * units; GRU (2, 3 * units)), Keras's shapes; a layer's
+//                          sublayers (a Residual's body) in subgroups layer_1_Conv2D, ...
 //   /optimizer             checkpoints only; attributes type ("SGD", "RMSprop", "Adam",
 //                          "AdamW"), the hyper-parameters by Keras's names (float32; a flag
 //                          as u64 0/1), iterations (u64, Adam's step count),
@@ -30,6 +31,11 @@
 //                          slot in use, in the network's flat parameter order, and its CRC-32
 //                          as attribute <slot>_crc32 (u64): SGD velocity; RMSprop
 //                          mean_square, mean_gradient, momentum; Adam m, v
+//
+// Version 1 files (ctnn before its arrays were declared) load too: they held
+// the same datasets for Dense, Conv2D and BatchNorm, and every other layer's
+// parameters as one flat `params` dataset and its BatchNorms' statistics as
+// `state_0`, `state_1`, ... in the same order.
 //
 // Saving writes a temporary file beside the target, flushes it to disk and
 // renames it over the target, so a reader sees the old file or the new one,
@@ -61,24 +67,19 @@
 #include <type_traits>
 #include <vector>
 
-#include "ctnn/core/buffer.hpp"
+#include "ctnn/core/parameters.hpp"
 #include "ctnn/core/shape.hpp"
+#include "ctnn/core/walk.hpp"
 #include "ctnn/data/error.hpp"
 #include "ctnn/io/hdf5_file.hpp"
 #include "ctnn/io/summary.hpp"
-#include "ctnn/layers/batch_norm.hpp"
-#include "ctnn/layers/conv2d.hpp"
-#include "ctnn/layers/dense.hpp"
-#include "ctnn/optimizers/adam.hpp"
-#include "ctnn/optimizers/rmsprop.hpp"
-#include "ctnn/optimizers/sgd.hpp"
+#include "ctnn/optimizers/optimizer.hpp"
 
 namespace ctnn {
 
-inline constexpr std::uint64_t model_format_version = 1;
+inline constexpr std::uint64_t model_format_version = 2;
 
 namespace detail {
-
 // Counts characters when `out` is null, writes them otherwise, so that one
 // function both sizes and fills a compile-time string.
 struct TextSink {
@@ -154,63 +155,21 @@ inline std::uint64_t crc32_of(std::span<const float> values, std::uint64_t start
     return crc;
 }
 
-// One named array of a layer's parameters, in their order in the buffer.
-struct ParameterArray {
-    std::string_view name;
-    std::array<std::size_t, 4> dims{};
-    std::size_t rank = 0;
-
-    constexpr std::size_t size() const {
-        std::size_t n = 1;
-        for (std::size_t i = 0; i < rank; ++i) n *= dims[i];
-        return n;
-    }
-    std::span<const std::size_t> shape() const { return {dims.data(), rank}; }
-};
-
-template <class InputShape, std::size_t Units>
-constexpr auto parameter_arrays(const Dense<Units>*, InputShape) {
-    return std::array{ParameterArray{"kernel", {InputShape::size, Units}, 2},
-                      ParameterArray{"bias", {Units}, 1}};
-}
-
-template <class InputShape, std::size_t Filters, auto Kernel, auto Stride, auto Padding>
-constexpr auto parameter_arrays(const Conv2D<Filters, Kernel, Stride, Padding>*, InputShape) {
-    using Layer = Conv2D<Filters, Kernel, Stride, Padding>;
-    return std::array{
-        ParameterArray{"kernel",
-                       {Filters, InputShape::dims[0], Layer::kernel.height, Layer::kernel.width}, 4},
-        ParameterArray{"bias", {Filters}, 1}};
-}
-
-template <class InputShape>
-constexpr auto parameter_arrays(const BatchNorm*, InputShape) {
-    constexpr std::size_t channels = BatchNorm::param_count<InputShape> / 2;
-    return std::array{ParameterArray{"gamma", {channels}, 1}, ParameterArray{"beta", {channels}, 1}};
-}
-
-template <class InputShape, class Layer>
-constexpr auto parameter_arrays(const Layer*, InputShape) {
-    constexpr std::size_t count = Layer::template param_count<InputShape>;
-    if constexpr (count == 0)
-        return std::array<ParameterArray, 0>{};
-    else
-        return std::array{ParameterArray{"params", {count}, 1}};
-}
-
-template <class Bound>
-constexpr auto arrays_of() {
-    return parameter_arrays(static_cast<const typename Bound::layer*>(nullptr),
-                            typename Bound::input_shape{});
-}
-
-// Calls f(bound_layer, offset of its parameters) for each layer in order.
+// Calls f(bound_layer, parameter offset, state offset) for each layer in order.
 template <class Net, class F>
 void for_each_layer(F&& f) {
-    std::size_t offset = 0;
+    std::size_t params = 0, state = 0;
     [&]<class... Bound>(boost::mp11::mp_list<Bound...>) {
-        ((f(Bound{}, offset), offset += Bound::param_count), ...);
+        ((f(Bound{}, params, state), params += Bound::param_count, state += Bound::state_count), ...);
     }(typename Net::layers{});
+}
+
+// visit(path, array, offset) for every array of top-level layer Bound,
+// sublayers included; offsets count from the start of the layer's blocks.
+template <class Bound, class Net, class Visit>
+void for_each_array_of(const Net& net, Visit&& visit) {
+    for_each_array<boost::mp11::mp_list<Bound>>(
+        [&](auto) -> const auto& { return net.template layer<Bound::index>(); }, visit);
 }
 
 template <std::size_t... Dims>
@@ -218,17 +177,14 @@ std::vector<std::uint64_t> dims_of(Shape<Dims...>) {
     return {Dims...};
 }
 
+inline std::vector<std::size_t> extents(const Dims& shape) {
+    return {shape.extent.begin(), shape.extent.begin() + std::ptrdiff_t(shape.rank)};
+}
+
 inline std::string shape_text(const std::vector<std::uint64_t>& dims) {
     std::string text = "Shape<";
     for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
     return text + ">";
-}
-
-inline std::string layer_group_name(std::size_t index, std::size_t layer_count,
-                                    std::string_view type) {
-    const std::size_t width = std::max<std::size_t>(2, std::to_string(layer_count).size());
-    std::string number = std::to_string(index);
-    return "layer_" + std::string(width - number.size(), '0') + number + "_" + std::string(type);
 }
 
 // A layer as the network or the file describes it.
@@ -250,41 +206,40 @@ LayerRecord record_of() {
             dims_of(typename Bound::output_shape{}), Bound::param_count};
 }
 
-// How many state buffers Network::for_each_state gives for a layer: one per
-// BatchNorm, counted also in a layer template's arguments (Residual<...>).
-template <class Layer>
-struct state_buffers : std::integral_constant<std::size_t, 0> {};
-template <>
-struct state_buffers<BatchNorm> : std::integral_constant<std::size_t, 1> {};
-template <template <class...> class Template, class... Arguments>
-struct state_buffers<Template<Arguments...>>
-    : std::integral_constant<std::size_t, (std::size_t{0} + ... + state_buffers<Arguments>::value)> {};
-
-// The network's state buffers, in layer order: read-only for a const network.
-template <class Net>
-auto state_of(Net& net) {
-    using Value = std::conditional_t<std::is_const_v<Net>, const float, float>;
-    std::vector<std::span<Value>> buffers;
-    net.for_each_state([&](std::span<Value> buffer) { buffers.push_back(buffer); });
-    constexpr std::size_t expected = []<class... Bound>(boost::mp11::mp_list<Bound...>) {
-        return (std::size_t{0} + ... + state_buffers<typename Bound::layer>::value);
-    }(typename Net::layers{});
-    if (buffers.size() != expected)
-        throw std::logic_error("ctnn: the network has " + std::to_string(buffers.size()) +
-                               " state buffers, its layer types " + std::to_string(expected));
-    return buffers;
+inline std::size_t index_width(std::size_t layer_count) {
+    return std::max<std::size_t>(2, std::to_string(layer_count).size());
 }
 
-// Names for a layer's state buffers: BatchNorm's halves by Keras's names.
-template <class Layer, class Value>
-void for_each_state_array(std::span<Value> buffer, std::size_t j, auto&& f) {
-    if constexpr (std::is_same_v<Layer, BatchNorm>) {
-        f("moving_mean", buffer.first(buffer.size() / 2));
-        f("moving_variance", buffer.last(buffer.size() / 2));
-    } else {
-        f("state_" + std::to_string(j), buffer);
+// Calls f(group) with the group an array of a top-level layer goes in: the
+// layer's own group, then a subgroup per sublayer on the array's path (a
+// Residual's body layers), from `depth` on.
+template <class F>
+void in_group_of(const hdf5::Group& group, const ArrayPath& path, bool create, F&& f,
+                 std::size_t depth = 1) {
+    if (depth >= path.depth) return f(group);
+    const std::string name = layer_name(path.steps[depth].index, path.steps[depth].type, 1);
+    const hdf5::Group inner = create && !group.contains(name) ? group.create_group(name) : group.open_group(name);
+    in_group_of(inner, path, create, f, depth + 1);
+}
+
+// A network's buffers on the host: what a file holds, read and checked
+// before any of it goes into the network.
+struct HostWeights {
+    std::vector<float> params, state;
+
+    template <class Net>
+    static HostWeights of(const Net& net) {
+        HostWeights weights{std::vector<float>(Net::param_count), std::vector<float>(Net::state_count)};
+        net.backend().to_host(net.parameters().data(), weights.params.data(), Net::param_count);
+        net.backend().to_host(net.state().data(), weights.state.data(), Net::state_count);
+        return weights;
     }
-}
+    template <class Net>
+    void apply(Net& net) const {
+        net.backend().to_device(params.data(), net.parameters().data(), Net::param_count);
+        net.backend().to_device(state.data(), net.state().data(), Net::state_count);
+    }
+};
 
 template <class Net>
 void write_weights(const hdf5::Group& root, const Net& net) {
@@ -295,31 +250,25 @@ void write_weights(const hdf5::Group& root, const Net& net) {
     root.set_attribute("param_count", std::uint64_t{Net::param_count});
     root.set_attribute("layer_count", std::uint64_t{Net::layer_count});
     const hdf5::Group layers = root.create_group("layers");
-    const auto state = state_of(net);
-    std::size_t next_state = 0;
-    for_each_layer<Net>([&]<class Bound>(Bound, std::size_t offset) {
+    const HostWeights weights = HostWeights::of(net);
+    for_each_layer<Net>([&]<class Bound>(Bound, std::size_t params_at, std::size_t state_at) {
         const LayerRecord record = record_of<Bound>();
         const hdf5::Group group =
-            layers.create_group(layer_group_name(Bound::index, Net::layer_count, record.type));
-        const std::span<const float> params = net.parameters().subspan(offset, Bound::param_count);
+            layers.create_group(layer_name(Bound::index, record.type, index_width(Net::layer_count)));
         group.set_attribute("type", record.type);
         group.set_attribute("input_shape", std::span<const std::uint64_t>(record.input_shape));
         group.set_attribute("output_shape", std::span<const std::uint64_t>(record.output_shape));
         group.set_attribute("param_count", record.param_count);
-        std::size_t at = 0;
-        for (const ParameterArray& array : arrays_of<Bound>()) {
-            group.write(std::string(array.name), params.subspan(at, array.size()), array.shape());
-            at += array.size();
-        }
-        std::uint64_t crc = crc32_of(params);
-        for (std::size_t j = 0; j < state_buffers<typename Bound::layer>::value; ++j)
-            for_each_state_array<typename Bound::layer>(
-                state[next_state++], j, [&](const std::string& name, std::span<const float> values) {
-                    const std::size_t dims[] = {values.size()};
-                    group.write(name, values, dims);
-                    crc = crc32_of(values, crc);
-                });
-        group.set_attribute("crc32", crc);
+        const auto params = std::span<const float>(weights.params).subspan(params_at, Bound::param_count);
+        const auto state = std::span<const float>(weights.state).subspan(state_at, Bound::state_count);
+        for_each_array_of<Bound>(net, [&](const ArrayPath& path, const auto& array, std::size_t offset) {
+            const bool is_state = std::is_same_v<std::decay_t<decltype(array)>, StateArray>;
+            const auto values = (is_state ? state : params).subspan(offset, array.size());
+            in_group_of(group, path, true, [&](const hdf5::Group& holder) {
+                holder.write(std::string(array.name), values, extents(array.shape));
+            });
+        });
+        group.set_attribute("crc32", crc32_of(state, crc32_of(params)));
     });
 }
 
@@ -345,71 +294,67 @@ inline LayerRecord read_record(const hdf5::Group& group) {
     group.fail(what + " do not match their CRC-32: the file is corrupt");
 }
 
-// What a file holds for a network, read and checked before any of it goes
-// into the network.
-struct Weights {
-    std::vector<float> params;
-    std::vector<std::vector<float>> state;
+inline void read_checked(const hdf5::Group& group, const std::string& name, std::span<float> out,
+                         const std::vector<std::size_t>& shape, const std::string& where) {
+    if (!group.contains(name)) group.fail(where + " has no dataset " + name);
+    if (group.dims(name) != shape) group.fail(where + "/" + name + " has the wrong shape");
+    group.read(name, out);
+}
 
-    template <class Net>
-    explicit Weights(const Net& net) : params(Net::param_count) {
-        for (std::span<const float> buffer : state_of(net)) state.emplace_back(buffer.size());
+// Version 1's layers other than Dense, Conv2D and BatchNorm: the parameters
+// as one flat array, and each BatchNorm's statistics (mean, then variance)
+// as state_0, state_1, ...
+inline void read_flat(const hdf5::Group& group, std::span<float> params, std::span<float> state,
+                      const std::string& where) {
+    if (!params.empty()) read_checked(group, "params", params, {params.size()}, where);
+    for (std::size_t j = 0, at = 0; at < state.size(); ++j) {
+        const std::string name = "state_" + std::to_string(j);
+        if (!group.contains(name)) group.fail(where + " has no dataset " + name);
+        const std::vector<std::size_t> dims = group.dims(name);
+        if (dims.size() != 1 || at + dims[0] > state.size()) group.fail(where + "/" + name + " has the wrong shape");
+        group.read(name, state.subspan(at, dims[0]));
+        at += dims[0];
     }
-    template <class Net>
-    void apply(Net& net) const {
-        std::ranges::copy(params, net.parameters().begin());
-        const std::vector<std::span<float>> buffers = state_of(net);
-        for (std::size_t i = 0; i < buffers.size(); ++i) std::ranges::copy(state[i], buffers[i].begin());
-    }
-};
+}
 
 // Reads the weights after checking that the file's layers are the network's.
 template <class Net>
-void read_weights(const hdf5::Group& root, Weights& weights) {
+void read_weights(const hdf5::Group& root, const Net& net, HostWeights& weights) {
     if (!root.has_attribute("ctnn_format_version"))
         root.fail("not a ctnn model file (no ctnn_format_version attribute)");
     const std::uint64_t version = root.u64_attribute("ctnn_format_version");
-    if (version != model_format_version)
-        root.fail("ctnn model format version " + std::to_string(version) + "; this ctnn reads " +
+    if (version != 1 && version != model_format_version)
+        root.fail("ctnn model format version " + std::to_string(version) + "; this ctnn reads versions 1 and " +
                   std::to_string(model_format_version));
     const hdf5::Group layers = root.open_group("layers");
     const std::map<std::size_t, std::string> in_file = file_layers(layers);
     const std::string prefix = "the file's model differs from the network at layer ";
-    std::size_t next_state = 0;
-    for_each_layer<Net>([&]<class Bound>(Bound, std::size_t offset) {
+    for_each_layer<Net>([&]<class Bound>(Bound, std::size_t params_at, std::size_t state_at) {
         const LayerRecord expected = record_of<Bound>();
         const auto found = in_file.find(Bound::index);
         if (found == in_file.end())
-            root.fail(prefix + std::to_string(Bound::index) + ": the network has " +
-                      expected.text() + ", the file has " + std::to_string(in_file.size()) +
-                      " layers and none there");
+            root.fail(prefix + std::to_string(Bound::index) + ": the network has " + expected.text() +
+                      ", the file has " + std::to_string(in_file.size()) + " layers and none there");
         const hdf5::Group group = layers.open_group(found->second);
         const LayerRecord stored = read_record(group);
         if (stored != expected)
-            root.fail(prefix + std::to_string(Bound::index) + ": the network has " +
-                      expected.text() + ", the file has " + stored.text());
-        const std::span<float> params = std::span<float>(weights.params).subspan(offset, Bound::param_count);
-        auto read = [&](const std::string& name, std::span<float> out, std::span<const std::size_t> shape) {
-            const std::vector<std::size_t> dims = group.dims(name);
-            if (!std::equal(dims.begin(), dims.end(), shape.begin(), shape.end()))
-                group.fail(found->second + "/" + name + " has the wrong shape");
-            group.read(name, out);
-        };
-        std::size_t at = 0;
-        for (const ParameterArray& array : arrays_of<Bound>()) {
-            read(std::string(array.name), params.subspan(at, array.size()), array.shape());
-            at += array.size();
-        }
-        std::uint64_t crc = crc32_of(params);
-        for (std::size_t j = 0; j < state_buffers<typename Bound::layer>::value; ++j)
-            for_each_state_array<typename Bound::layer>(
-                std::span<float>(weights.state[next_state++]), j,
-                [&](const std::string& name, std::span<float> values) {
-                    const std::size_t dims[] = {values.size()};
-                    read(name, values, dims);
-                    crc = crc32_of(values, crc);
+            root.fail(prefix + std::to_string(Bound::index) + ": the network has " + expected.text() +
+                      ", the file has " + stored.text());
+        const auto params = std::span<float>(weights.params).subspan(params_at, Bound::param_count);
+        const auto state = std::span<float>(weights.state).subspan(state_at, Bound::state_count);
+        if (version == 1 && group.contains("params")) {
+            read_flat(group, params, state, found->second);
+        } else {
+            for_each_array_of<Bound>(net, [&](const ArrayPath& path, const auto& array, std::size_t offset) {
+                const bool is_state = std::is_same_v<std::decay_t<decltype(array)>, StateArray>;
+                in_group_of(group, path, false, [&](const hdf5::Group& holder) {
+                    read_checked(holder, std::string(array.name),
+                                 (is_state ? state : params).subspan(offset, array.size()),
+                                 extents(array.shape), found->second);
                 });
-        if (crc != group.u64_attribute("crc32"))
+            });
+        }
+        if (crc32_of(state, crc32_of(params)) != group.u64_attribute("crc32"))
             fail_checksum(group, "the parameters of " + found->second);
     });
     if (in_file.size() > Net::layer_count) {
@@ -457,58 +402,22 @@ void write_atomically(const std::filesystem::path& file, Write&& write) {
     }
 }
 
-// The hyper-parameters an optimizer's checkpoint records, by Keras's names.
-template <class Optimizer>
-struct optimizer_fields;
-
-template <>
-struct optimizer_fields<SGD> {
-    static constexpr std::string_view type = "SGD";
-    static void visit(auto& o, auto&& f) {
-        f("learning_rate", o.learning_rate);
-        f("momentum", o.momentum);
-        f("nesterov", o.nesterov);
-    }
-};
-template <>
-struct optimizer_fields<RMSprop> {
-    static constexpr std::string_view type = "RMSprop";
-    static void visit(auto& o, auto&& f) {
-        f("learning_rate", o.learning_rate);
-        f("rho", o.rho);
-        f("momentum", o.momentum);
-        f("epsilon", o.epsilon);
-        f("centered", o.centered);
-    }
-};
-template <>
-struct optimizer_fields<Adam> {
-    static constexpr std::string_view type = "Adam";
-    static void visit(auto& o, auto&& f) {
-        f("learning_rate", o.learning_rate);
-        f("beta_1", o.beta_1);
-        f("beta_2", o.beta_2);
-        f("epsilon", o.epsilon);
-    }
-};
-template <>
-struct optimizer_fields<AdamW> {
-    static constexpr std::string_view type = "AdamW";
-    static void visit(auto& o, auto&& f) {
-        optimizer_fields<Adam>::visit(o, f);
-        f("weight_decay", o.weight_decay);
-    }
+// What a checkpoint records of an optimizer: its type, hyper-parameters and
+// slots as it declares them (optimizers/optimizer.hpp).
+template <class O>
+concept checkpointable = requires(O& optimizer) {
+    { O::type_name } -> std::convertible_to<std::string_view>;
+    O::hyperparameters(optimizer, [](const char*, auto&) {});
+    O::slots(optimizer, [](const char*, auto&) {});
 };
 
-template <class Optimizer>
-concept checkpointable = requires { optimizer_fields<Optimizer>::type; };
-
-template <class Optimizer>
-void write_optimizer(const hdf5::Group& root, const Optimizer& optimizer, std::size_t param_count,
+template <class Optimizer, class Net>
+void write_optimizer(const hdf5::Group& root, const Optimizer& optimizer, const Net& net,
                      std::size_t epochs_completed) {
+    using Backend = typename Net::backend_type;
     const hdf5::Group group = root.create_group("optimizer");
-    group.set_attribute("type", optimizer_fields<Optimizer>::type);
-    optimizer_fields<Optimizer>::visit(optimizer, [&](const char* name, const auto& value) {
+    group.set_attribute("type", Optimizer::type_name);
+    Optimizer::hyperparameters(optimizer, [&](const char* name, const auto& value) {
         if constexpr (std::is_same_v<std::decay_t<decltype(value)>, bool>)
             group.set_attribute(name, std::uint64_t{value});
         else
@@ -517,32 +426,33 @@ void write_optimizer(const hdf5::Group& root, const Optimizer& optimizer, std::s
     if constexpr (requires { optimizer.iterations(); })
         group.set_attribute("iterations", std::uint64_t{optimizer.iterations()});
     group.set_attribute("epochs_completed", std::uint64_t{epochs_completed});
-    optimizer.for_each_slot([&](const char* name, const AlignedVector<float>& slot) {
+    std::vector<float> host(Net::param_count);
+    Optimizer::slots(optimizer, [&](const char* name, const SlotArray& slot) {
         if (slot.empty()) return;
-        if (slot.size() != param_count)
-            group.fail(std::string("the optimizer's ") + name + " holds " +
-                       std::to_string(slot.size()) + " values, the network has " +
-                       std::to_string(param_count) + " parameters");
-        const std::size_t dims[] = {param_count};
-        group.write(name, slot, dims);
+        if (slot.size() != Net::param_count || !slot.template holds<Backend>())
+            group.fail(std::string("the optimizer's ") + name + " holds " + std::to_string(slot.size()) +
+                       " values, not the network's " + std::to_string(Net::param_count) +
+                       " parameters on its backend");
+        net.backend().to_host(slot.data(), host.data(), host.size());
+        const std::size_t dims[] = {host.size()};
+        group.write(name, host, dims);
         // Datasets take attributes through their own handle; a sibling
         // attribute keeps the wrapper small.
-        group.set_attribute(std::string(name) + "_crc32", crc32_of(slot));
+        group.set_attribute(std::string(name) + "_crc32", crc32_of(host));
     });
 }
 
 // Reads the optimizer's state into `optimizer` (a copy, so that the caller's
 // changes only when everything read cleanly); returns the epochs completed.
-template <class Optimizer>
-std::size_t read_optimizer(const hdf5::Group& root, Optimizer& optimizer, std::size_t param_count) {
+template <class Optimizer, class Net>
+std::size_t read_optimizer(const hdf5::Group& root, Optimizer& optimizer, const Net& net) {
     if (!root.contains("optimizer"))
         root.fail("holds weights only, no optimizer state (saved by save_weights, not save_checkpoint)");
     const hdf5::Group group = root.open_group("optimizer");
     const std::string type = group.string_attribute("type");
-    if (type != optimizer_fields<Optimizer>::type)
-        group.fail("the checkpoint's optimizer is " + type + ", not " +
-                   std::string(optimizer_fields<Optimizer>::type));
-    optimizer_fields<Optimizer>::visit(optimizer, [&](const char* name, auto& value) {
+    if (type != Optimizer::type_name)
+        group.fail("the checkpoint's optimizer is " + type + ", not " + std::string(Optimizer::type_name));
+    Optimizer::hyperparameters(optimizer, [&](const char* name, auto& value) {
         if constexpr (std::is_same_v<std::decay_t<decltype(value)>, bool>)
             value = group.u64_attribute(name) != 0;
         else
@@ -550,13 +460,16 @@ std::size_t read_optimizer(const hdf5::Group& root, Optimizer& optimizer, std::s
     });
     if constexpr (requires { optimizer.set_iterations(std::uint64_t{}); })
         optimizer.set_iterations(group.u64_attribute("iterations"));
-    optimizer.for_each_slot([&](const char* name, AlignedVector<float>& slot) {
+    std::vector<float> host(Net::param_count);
+    Optimizer::slots(optimizer, [&](const char* name, SlotArray& slot) {
         slot.clear();
         if (!group.contains(name)) return;
-        slot.resize(param_count);
-        group.read(name, slot);
-        if (crc32_of(slot) != group.u64_attribute(std::string(name) + "_crc32"))
+        if (group.dims(name) != std::vector<std::size_t>{Net::param_count})
+            group.fail(std::string("the optimizer's ") + name + " has the wrong shape");
+        group.read(name, host);
+        if (crc32_of(host) != group.u64_attribute(std::string(name) + "_crc32"))
             fail_checksum(group, std::string("the optimizer's ") + name + " values");
+        net.backend().to_device(host.data(), slot.ensure(net.backend(), host.size()), host.size());
     });
     return group.u64_attribute("epochs_completed");
 }
@@ -580,10 +493,10 @@ void save_weights(const std::filesystem::path& file, const Net& net) {
 template <class Net>
 void load_weights(const std::filesystem::path& file, Net& net) {
     const hdf5::QuietErrors quiet;
-    detail::Weights weights(net);
+    detail::HostWeights weights = detail::HostWeights::of(net);
     {
         const hdf5::File in = hdf5::File::open_read_only(file);
-        detail::read_weights<Net>(in.root(), weights);
+        detail::read_weights(in.root(), net, weights);
     }
     weights.apply(net);
 }
@@ -596,7 +509,7 @@ void save_checkpoint(const std::filesystem::path& file, const Net& net, const Op
                      std::size_t epochs_completed) {
     detail::write_atomically(file, [&](const hdf5::Group& root) {
         detail::write_weights(root, net);
-        detail::write_optimizer(root, optimizer, Net::param_count, epochs_completed);
+        detail::write_optimizer(root, optimizer, net, epochs_completed);
     });
 }
 
@@ -606,14 +519,14 @@ template <class Net, class Optimizer>
     requires detail::checkpointable<Optimizer>
 std::size_t load_checkpoint(const std::filesystem::path& file, Net& net, Optimizer& optimizer) {
     const hdf5::QuietErrors quiet;
-    detail::Weights weights(net);
+    detail::HostWeights weights = detail::HostWeights::of(net);
     Optimizer restored = optimizer;
     std::size_t epochs_completed = 0;
     {
         const hdf5::File in = hdf5::File::open_read_only(file);
         const hdf5::Group root = in.root();
-        detail::read_weights<Net>(root, weights);
-        epochs_completed = detail::read_optimizer(root, restored, Net::param_count);
+        detail::read_weights(root, net, weights);
+        epochs_completed = detail::read_optimizer(root, restored, net);
     }
     weights.apply(net);
     optimizer = std::move(restored);

@@ -41,25 +41,6 @@ inline std::string with_thousands(std::size_t value) {
     return text;
 }
 
-// State a layer keeps besides its trainable parameters (BatchNorm's running
-// statistics); Keras counts it as "non-trainable params".
-template <class Bound>
-constexpr std::size_t non_trainable_count() {
-    using Layer = typename Bound::layer;
-    if constexpr (requires { Layer::template non_trainable_count<typename Bound::input_shape>; })
-        return Layer::template non_trainable_count<typename Bound::input_shape>;
-    else
-        return 0;
-}
-
-template <class Net>
-constexpr std::size_t non_trainable_total() {
-    std::size_t total = 0;
-    boost::mp11::mp_for_each<typename Net::layers>(
-        [&](auto bound) { total += non_trainable_count<decltype(bound)>(); });
-    return total;
-}
-
 } // namespace detail
 
 template <class Net>
@@ -84,9 +65,11 @@ void summary(const Net&, std::ostream& out) {
         int repeat = seen[name]++;
         if (repeat > 0) name += "_" + std::to_string(repeat);
         row(" " + name + " (" + type + ")", batch_shape_string(typename B::output_shape{}),
-            detail::with_thousands(B::param_count + detail::non_trainable_count<B>()));
+            detail::with_thousands(B::param_count + B::state_count));
     });
-    constexpr std::size_t non_trainable = detail::non_trainable_total<Net>();
+    // State (BatchNorm's running statistics) is what Keras counts as
+    // non-trainable parameters.
+    constexpr std::size_t non_trainable = Net::state_count;
     out << double_rule << '\n'
         << "Total params: " << detail::with_thousands(Net::param_count + non_trainable) << '\n'
         << "Trainable params: " << detail::with_thousands(Net::param_count) << '\n'

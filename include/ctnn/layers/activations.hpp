@@ -1,5 +1,5 @@
-// Element-wise activation layers. After a Dense (or Conv2D) layer they are
-// fused into its output pass; standing alone they run as their own layer.
+// Element-wise activation layers. After a Dense or Conv2D layer (or its
+// BatchNorm) they run in its epilogue; standing alone they are one pass.
 #pragma once
 
 #include <cstddef>
@@ -7,59 +7,84 @@
 #include <string_view>
 
 #include "ctnn/core/elementwise.hpp"
+#include "ctnn/core/epilogue.hpp"
+#include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
-#include "ctnn/core/random.hpp"
+#include "ctnn/layers/fusion_rules.hpp"
 
 namespace ctnn {
 
+namespace detail {
+
+template <class Op>
+struct ApplyActivation {
+    Op op;
+    const float* x;
+    float* y;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const { y[i] = op(x[i]); }
+};
+
+// dy *= op'(y): the activation's derivative, from its output.
+template <class Op>
+struct ActivationGradient {
+    Op op;
+    const float* y;
+    float* dy;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const { dy[i] = dy[i] * op.derivative(y[i]); }
+};
+
+} // namespace detail
+
 template <class InputShape, class Backend, class Op>
-class ActivationImpl : public ParameterFreeImpl {
+class ActivationImpl {
+    static constexpr std::size_t size = InputShape::size;
+
 public:
-    explicit ActivationImpl(const auto& layer) : op_(layer.op()) {}
+    template <class Layer>
+    explicit ActivationImpl(const Layer& layer) : op_(layer.op()) {}
 
-
-    const float* forward(const Context&, const float*, const float* x, float* y,
-                         std::size_t batch) {
-        Backend::activation(x, y, batch * InputShape::size, op_);
+    const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
+        call.backend.for_each(call.batch * size, detail::ApplyActivation<Op>{op_, x, y});
         return y;
     }
 
-    float* backward(const Context&, const float*, float*, const float*, const float* y,
-                    float* dy, float* dx, std::size_t batch) {
+    // A loss folded into this output activation already took its derivative.
+    float* backward(const LayerCall<Backend>& call, const float*, const float* y, float* dy,
+                    float* dx) {
         if (!dx) return nullptr;
-        Backend::activation_backward(y, dy, dy, batch * InputShape::size, op_);
+        if (!call.folded_output)
+            call.backend.for_each(call.batch * size, detail::ActivationGradient<Op>{op_, y, dy});
         return dy;
     }
 
+    // In a fused group: the same map as an epilogue stage.
+    epilogue::Activate<Op> stage(const LayerCall<Backend>&) const { return {op_}; }
 
 private:
     Op op_;
 };
 
-// Shape-preserving, parameter-free layers share this part of the protocol.
-template <class Derived>
+// Shape-preserving layers without parameters share this part of the protocol.
 struct ElementwiseLayer {
     template <std::size_t LayerIndex, class InputShape>
     static consteval auto output_shape() {
         return InputShape{};
     }
-    template <class InputShape>
-    static constexpr std::size_t param_count = 0;
 };
 
-template <class Derived, class Op>
-struct ActivationLayerBase : ElementwiseLayer<Derived> {
-    static constexpr bool is_activation = true;
+template <class Op>
+struct ActivationLayer : ElementwiseLayer {
+    using fusion_role = fusion::activation;
     template <class InputShape, class Backend>
     using impl = ActivationImpl<InputShape, Backend, Op>;
 };
 
-struct ReLU : ActivationLayerBase<ReLU, ops::Relu> {
+struct ReLU : ActivationLayer<ops::Relu> {
     static constexpr std::string_view type_name = "ReLU";
     ops::Relu op() const { return {}; }
 };
 
-struct LeakyReLU : ActivationLayerBase<LeakyReLU, ops::LeakyRelu> {
+struct LeakyReLU : ActivationLayer<ops::LeakyRelu> {
     static constexpr std::string_view type_name = "LeakyReLU";
     // Keras's default slope. It must be positive: the backward pass reads the
     // branch from the sign of the output.
@@ -70,12 +95,12 @@ struct LeakyReLU : ActivationLayerBase<LeakyReLU, ops::LeakyRelu> {
     ops::LeakyRelu op() const { return {alpha}; }
 };
 
-struct Tanh : ActivationLayerBase<Tanh, ops::Tanh> {
+struct Tanh : ActivationLayer<ops::Tanh> {
     static constexpr std::string_view type_name = "Tanh";
     ops::Tanh op() const { return {}; }
 };
 
-struct Sigmoid : ActivationLayerBase<Sigmoid, ops::Sigmoid> {
+struct Sigmoid : ActivationLayer<ops::Sigmoid> {
     static constexpr std::string_view type_name = "Sigmoid";
     ops::Sigmoid op() const { return {}; }
 };

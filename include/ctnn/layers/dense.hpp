@@ -1,17 +1,23 @@
 // Dense<Units>: y = activation(x W + b), W of shape (inputs, units) as in Keras.
+// It produces rows: one GEMM, then its epilogue (the bias and whatever the
+// layers fused after it contribute) over each row while it is in cache.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
-#include "ctnn/core/elementwise.hpp"
+#include "ctnn/core/backend.hpp"
+#include "ctnn/core/epilogue.hpp"
+#include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
-#include "ctnn/core/random.hpp"
-#include "ctnn/layers/initializers.hpp"
+#include "ctnn/core/parameters.hpp"
+#include "ctnn/layers/fusion_rules.hpp"
 
 namespace ctnn {
 
-template <std::size_t Inputs, std::size_t Units, class Backend, class Activation>
+template <std::size_t Inputs, std::size_t Units, class Backend>
 class DenseImpl;
 
 template <std::size_t Units>
@@ -20,7 +26,7 @@ struct Dense {
     float l2 = 0.0f;  // kernel regulariser: adds l2 * sum(W^2) to the loss
 
     static constexpr std::string_view type_name = "Dense";
-    static constexpr bool fuses_activation = true;
+    using fusion_role = fusion::rows;
 
     template <std::size_t LayerIndex, class InputShape>
     static consteval auto output_shape() {
@@ -30,61 +36,50 @@ struct Dense {
         return Shape<Units>{};
     }
     template <class InputShape>
-    static constexpr std::size_t param_count = InputShape::size * Units + Units;
-    template <class InputShape, class Backend, class Activation = ops::Identity>
-    using impl = DenseImpl<InputShape::size, Units, Backend, Activation>;
+    constexpr auto parameters() const {
+        return std::array{ParameterArray{"kernel", dims(InputShape::size, Units), Layout::matrix,
+                                         kernel_initializer, l2},
+                          ParameterArray{"bias", dims(Units)}};
+    }
+    template <class InputShape, class Backend>
+    using impl = DenseImpl<InputShape::size, Units, Backend>;
 };
 
-template <std::size_t Inputs, std::size_t Units, class Backend, class Activation>
-class DenseImpl {
+template <std::size_t Inputs, std::size_t Units, class Backend>
+class DenseImpl : public epilogue::Producer<DenseImpl<Inputs, Units, Backend>, epilogue::Rows<Units>, Backend> {
+    using plain = typename DenseImpl::plain;
+
 public:
-    static constexpr std::size_t param_count = Inputs * Units + Units;
+    explicit DenseImpl(const Dense<Units>&) {}
 
-    explicit DenseImpl(const Dense<Units>& config, Activation activation = {})
-        : config_(config), activation_(activation) {}
+    epilogue::Bias bias_stage(const LayerCall<Backend>& call) const { return {bias(call.params)}; }
 
-    void initialize(float* params, Rng& rng) const {
-        ctnn::initialize(config_.kernel_initializer, params, Inputs * Units, Inputs, Units, rng);
-        ctnn::initialize(Initializer::zeros, params + Inputs * Units, Units, Inputs, Units, rng);
+    // y = x W, then the epilogue over each row, in place.
+    template <class Sink>
+    void produce(const LayerCall<Backend>& call, const float* x, float* y, const Sink& sink) {
+        call.backend.gemm(Trans::no, Trans::no, call.batch, Units, Inputs, 1.0f, x, Inputs,
+                          call.params, Units, 0.0f, y, Units);
+        epilogue::run_forward(call.backend, sink, y, y, call.batch);
     }
 
-    void reserve(std::size_t) {}
-
-    const float* forward(const Context&, const float* params, const float* x, float* y,
-                         std::size_t batch) {
-        Backend::gemm(false, false, batch, Units, Inputs, 1.0f, x, Inputs, kernel(params), Units,
-                      0.0f, y, Units);
-        Backend::bias_activation(y, bias(params), batch, Units, activation_);
-        return y;
-    }
-
-    float* backward(const Context&, const float* params, float* grads, const float* x,
-                    const float* y, float* dy, float* dx, std::size_t batch) {
-        if constexpr (!ops::is_identity<Activation>)
-            Backend::activation_backward(y, dy, dy, batch * Units, activation_);
-        float* kernel_grad = grads;
-        Backend::gemm(true, false, Inputs, Units, batch, 1.0f, x, Inputs, dy, Units, 0.0f,
-                      kernel_grad, Units);
-        Backend::column_sums(dy, batch, Units, grads + Inputs * Units);
-        if (config_.l2 != 0.0f)
-            Backend::axpy(Inputs * Units, 2.0f * config_.l2, kernel(params), kernel_grad);
+    // The epilogue's gradient over each row of dy, in place, then the GEMMs.
+    template <class Sink>
+    float* produce_backward(const LayerCall<Backend>& call, const float* x, const float* y,
+                            float* dy, float* dx, const Sink& sink) {
+        if constexpr (!std::is_same_v<Sink, plain>)
+            epilogue::run_backward(call.backend, sink, dy, y, dy, call.batch);
+        const Backend& backend = call.backend;
+        backend.gemm(Trans::yes, Trans::no, Inputs, Units, call.batch, 1.0f, x, Inputs, dy, Units,
+                     0.0f, call.grads, Units);
+        backend.column_sums(dy, call.batch, Units, call.grads + Inputs * Units);
         if (dx)
-            Backend::gemm(false, true, batch, Inputs, Units, 1.0f, dy, Units, kernel(params),
-                          Units, 0.0f, dx, Inputs);
+            backend.gemm(Trans::no, Trans::yes, call.batch, Inputs, Units, 1.0f, dy, Units,
+                         call.params, Units, 0.0f, dx, Inputs);
         return dx;
     }
 
-    float penalty(const float* params) const {
-        if (config_.l2 == 0.0f) return 0.0f;
-        return config_.l2 * Backend::sum_of_squares(kernel(params), Inputs * Units);
-    }
-
 private:
-    static const float* kernel(const float* params) { return params; }
     static const float* bias(const float* params) { return params + Inputs * Units; }
-
-    Dense<Units> config_;
-    Activation activation_;
 };
 
 } // namespace ctnn

@@ -3,20 +3,44 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string_view>
 
 #include "ctnn/core/layer.hpp"
-#include "ctnn/core/parallel.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/layers/activations.hpp"
 
 namespace ctnn {
 
+namespace detail {
+
+// Element i's mask comes from (key, i) alone: the same on every backend.
+struct DropoutMask {
+    std::uint64_t key;
+    float rate;
+    float keep_scale;
+    const float* x;
+    float* y;
+    float* scale;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        scale[i] = uniform_at(key, i) >= rate ? keep_scale : 0.0f;
+        y[i] = x[i] * scale[i];
+    }
+};
+
+struct ScaleGradient {
+    const float* scale;
+    float* dy;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const { dy[i] = dy[i] * scale[i]; }
+};
+
+} // namespace detail
+
 template <class InputShape, class Backend>
 class DropoutImpl;
 
-struct Dropout : ElementwiseLayer<Dropout> {
+struct Dropout : ElementwiseLayer {
     static constexpr std::string_view type_name = "Dropout";
 
     explicit Dropout(float drop_rate = 0.5f) : rate(drop_rate) {
@@ -30,37 +54,26 @@ struct Dropout : ElementwiseLayer<Dropout> {
 };
 
 template <class InputShape, class Backend>
-class DropoutImpl : public ParameterFreeImpl {
+class DropoutImpl {
 public:
     explicit DropoutImpl(const Dropout& config) : rate_(config.rate) {}
-    void reserve(std::size_t max_batch) { scale_.resize(max_batch * InputShape::size); }
+    void reserve(const Backend&, std::size_t max_batch) { scale_.resize(max_batch * InputShape::size); }
 
-    const float* forward(const Context& context, const float*, const float* x, float* y,
-                         std::size_t batch) {
+    const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
+        const Context& context = call.context;
         if (!context.training() || rate_ == 0.0f) return x;
-        const std::uint64_t key = stream_key(context.seed, context.layer, context.step);
-        const float keep_scale = 1.0f / (1.0f - rate_), rate = rate_;
-        float* scale = scale_.data();
-        parallel_for(batch * InputShape::size, parallel_grain, [=](std::size_t first, std::size_t last) {
-            for (std::size_t i = first; i < last; ++i) {
-                scale[i] = uniform_at(key, i) >= rate ? keep_scale : 0.0f;
-                y[i] = x[i] * scale[i];
-            }
-        });
+        const std::uint64_t key = stream_key(context.seed, context.stream, context.step);
+        call.backend.for_each(call.batch * InputShape::size,
+                              detail::DropoutMask{key, rate_, 1.0f / (1.0f - rate_), x, y, scale_.data()});
         return y;
     }
 
-    float* backward(const Context& context, const float*, float*, const float*, const float*,
-                    float* dy, float* dx, std::size_t batch) {
+    float* backward(const LayerCall<Backend>& call, const float*, const float*, float* dy, float* dx) {
         if (!dx) return nullptr;
-        if (!context.training() || rate_ == 0.0f) return dy;
-        const float* scale = scale_.data();
-        parallel_for(batch * InputShape::size, parallel_grain, [=](std::size_t first, std::size_t last) {
-            for (std::size_t i = first; i < last; ++i) dy[i] *= scale[i];
-        });
+        if (!call.context.training() || rate_ == 0.0f) return dy;
+        call.backend.for_each(call.batch * InputShape::size, detail::ScaleGradient{scale_.data(), dy});
         return dy;
     }
-
 
 private:
     float rate_;

@@ -6,11 +6,10 @@
 #include <string_view>
 
 #include "ctnn/core/layer.hpp"
-#include "ctnn/core/random.hpp"
 
 namespace ctnn {
 
-template <class InputShape, class Backend>
+template <class Backend>
 class FlattenImpl;
 
 struct Flatten {
@@ -20,22 +19,17 @@ struct Flatten {
     static consteval auto output_shape() {
         return Shape<InputShape::size>{};
     }
-    template <class InputShape>
-    static constexpr std::size_t param_count = 0;
     template <class InputShape, class Backend>
-    using impl = FlattenImpl<InputShape, Backend>;
+    using impl = FlattenImpl<Backend>;
 };
 
-template <class InputShape, class Backend>
-class FlattenImpl : public ParameterFreeImpl {
+template <class Backend>
+class FlattenImpl {
 public:
     explicit FlattenImpl(const Flatten&) {}
 
-    const float* forward(const Context&, const float*, const float* x, float*, std::size_t) {
-        return x;
-    }
-    float* backward(const Context&, const float*, float*, const float*, const float*, float* dy,
-                    float* dx, std::size_t) {
+    const float* forward(const LayerCall<Backend>&, const float* x, float*) { return x; }
+    float* backward(const LayerCall<Backend>&, const float*, const float*, float* dy, float* dx) {
         return dx ? dy : nullptr;
     }
 };

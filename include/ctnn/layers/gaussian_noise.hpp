@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string_view>
 
@@ -12,10 +13,22 @@
 
 namespace ctnn {
 
+namespace detail {
+
+struct AddNoise {
+    std::uint64_t key;
+    float stddev;
+    const float* x;
+    float* y;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const { y[i] = x[i] + stddev * normal_at(key, i); }
+};
+
+} // namespace detail
+
 template <class InputShape, class Backend>
 class GaussianNoiseImpl;
 
-struct GaussianNoise : ElementwiseLayer<GaussianNoise> {
+struct GaussianNoise : ElementwiseLayer {
     static constexpr std::string_view type_name = "GaussianNoise";
 
     explicit GaussianNoise(float standard_deviation = 0.1f) : stddev(standard_deviation) {
@@ -29,25 +42,22 @@ struct GaussianNoise : ElementwiseLayer<GaussianNoise> {
 };
 
 template <class InputShape, class Backend>
-class GaussianNoiseImpl : public ParameterFreeImpl {
+class GaussianNoiseImpl {
 public:
     explicit GaussianNoiseImpl(const GaussianNoise& config) : stddev_(config.stddev) {}
 
-    const float* forward(const Context& context, const float*, const float* x, float* y,
-                         std::size_t batch) {
+    const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
+        const Context& context = call.context;
         if (!context.training() || stddev_ == 0.0f) return x;
-        const std::uint64_t key = stream_key(context.seed, context.layer, context.step);
-        for (std::size_t i = 0; i < batch * InputShape::size; ++i)
-            y[i] = x[i] + stddev_ * normal_at(key, i);
+        const std::uint64_t key = stream_key(context.seed, context.stream, context.step);
+        call.backend.for_each(call.batch * InputShape::size, detail::AddNoise{key, stddev_, x, y});
         return y;
     }
 
     // The noise is additive: the gradient passes through unchanged.
-    float* backward(const Context&, const float*, float*, const float*, const float*, float* dy,
-                    float* dx, std::size_t) {
+    float* backward(const LayerCall<Backend>&, const float*, const float*, float* dy, float* dx) {
         return dx ? dy : nullptr;
     }
-
 
 private:
     float stddev_;

@@ -17,8 +17,9 @@
 #include <cstddef>
 #include <string_view>
 
+#include "ctnn/core/config.hpp"
 #include "ctnn/core/fast_math.hpp"
-#include "ctnn/layers/initializers.hpp"
+#include "ctnn/core/initializers.hpp"
 #include "ctnn/layers/recurrent.hpp"
 
 namespace ctnn {
@@ -27,14 +28,14 @@ namespace detail {
 
 template <std::size_t Units>
 struct GruCell {
+    static constexpr std::string_view type_name = "GRU";
+    static constexpr Initializer bias_initializer = Initializer::zeros;
     static constexpr std::size_t gates = 3, biases = 2;
     static constexpr bool carry = false;
     static constexpr bool recurrent_apart = true;  // r multiplies h U_h + r_h alone
     static constexpr bool direct_path = true;      // h_t depends on h_{t-1} through z h_{t-1}
 
-    static void initialize_bias(float*, const auto&) {}
-
-    static void forward(float* __restrict a, float* __restrict rec,
+    CTNN_HOST_DEVICE static void forward(float* __restrict a, float* __restrict rec,
                         const float* __restrict rec_bias, const float* __restrict h_prev,
                         float* __restrict h, const float*, float*) {
         for (std::size_t j = 0; j < Units; ++j) {
@@ -50,7 +51,7 @@ struct GruCell {
         }
     }
 
-    static void backward(const float* __restrict a, const float* __restrict rec,
+    CTNN_HOST_DEVICE static void backward(const float* __restrict a, const float* __restrict rec,
                          const float* __restrict h_prev, const float*, const float*,
                          float* __restrict dh, float*, float* __restrict da,
                          float* __restrict dr) {
@@ -71,27 +72,6 @@ struct GruCell {
 } // namespace detail
 
 template <std::size_t Units, bool ReturnSequences = false>
-struct GRU {
-    Initializer kernel_initializer = Initializer::glorot_uniform;
-
-    static constexpr std::string_view type_name = "GRU";
-    static constexpr std::size_t units = Units;
-    static constexpr bool return_sequences = ReturnSequences;
-    using cell = detail::GruCell<Units>;
-
-    template <std::size_t LayerIndex, class InputShape>
-    static consteval auto output_shape() {
-        static_assert(Units > 0, "ctnn: GRU<0> has no units");
-        static_assert(InputShape::rank == 2,
-                      "ctnn: GRU needs a sequence input Shape<steps, features>, e.g. Input<7, 12>; "
-                      "put RepeatVector<steps> before it to feed it a vector");
-        return detail::recurrent_output<detail::SequenceShape<InputShape>::steps, Units,
-                                        ReturnSequences>{};
-    }
-    template <class InputShape>
-    static constexpr std::size_t param_count = detail::recurrent_param_count<cell, Units, InputShape>;
-    template <class InputShape, class Backend>
-    using impl = RecurrentImpl<GRU, InputShape, Backend>;
-};
+using GRU = RecurrentLayer<detail::GruCell, Units, ReturnSequences>;
 
 } // namespace ctnn

@@ -11,12 +11,12 @@
 // Output: h_T as Shape<Units>, or every h_t as Shape<T, Units>.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <string_view>
 
+#include "ctnn/core/config.hpp"
 #include "ctnn/core/fast_math.hpp"
-#include "ctnn/layers/initializers.hpp"
+#include "ctnn/core/initializers.hpp"
 #include "ctnn/layers/recurrent.hpp"
 
 namespace ctnn {
@@ -25,16 +25,14 @@ namespace detail {
 
 template <std::size_t Units>
 struct LstmCell {
+    static constexpr std::string_view type_name = "LSTM";
+    static constexpr Initializer bias_initializer = Initializer::unit_forget_bias;
     static constexpr std::size_t gates = 4, biases = 1;
     static constexpr bool carry = true;            // the cell state c
     static constexpr bool recurrent_apart = false;
     static constexpr bool direct_path = false;
 
-    static void initialize_bias(float* bias, const auto& config) {
-        if (config.unit_forget_bias) std::fill_n(bias + Units, Units, 1.0f);
-    }
-
-    static void forward(float* __restrict a, const float*, const float*, const float*,
+    CTNN_HOST_DEVICE static void forward(float* __restrict a, const float*, const float*, const float*,
                         float* __restrict h, const float* __restrict c_prev, float* __restrict c) {
         for (std::size_t j = 0; j < Units; ++j) {
             const float i = fast::sigmoid(a[j]), f = fast::sigmoid(a[Units + j]);
@@ -49,7 +47,7 @@ struct LstmCell {
         }
     }
 
-    static void backward(const float* __restrict a, const float*, const float*,
+    CTNN_HOST_DEVICE static void backward(const float* __restrict a, const float*, const float*,
                          const float* __restrict c_prev, const float* __restrict c,
                          float* __restrict dh, float* __restrict dc, float* __restrict da, float*) {
         for (std::size_t j = 0; j < Units; ++j) {
@@ -68,28 +66,6 @@ struct LstmCell {
 } // namespace detail
 
 template <std::size_t Units, bool ReturnSequences = false>
-struct LSTM {
-    Initializer kernel_initializer = Initializer::glorot_uniform;
-    bool unit_forget_bias = true;
-
-    static constexpr std::string_view type_name = "LSTM";
-    static constexpr std::size_t units = Units;
-    static constexpr bool return_sequences = ReturnSequences;
-    using cell = detail::LstmCell<Units>;
-
-    template <std::size_t LayerIndex, class InputShape>
-    static consteval auto output_shape() {
-        static_assert(Units > 0, "ctnn: LSTM<0> has no units");
-        static_assert(InputShape::rank == 2,
-                      "ctnn: LSTM needs a sequence input Shape<steps, features>, e.g. Input<7, 12>; "
-                      "put RepeatVector<steps> before it to feed it a vector");
-        return detail::recurrent_output<detail::SequenceShape<InputShape>::steps, Units,
-                                        ReturnSequences>{};
-    }
-    template <class InputShape>
-    static constexpr std::size_t param_count = detail::recurrent_param_count<cell, Units, InputShape>;
-    template <class InputShape, class Backend>
-    using impl = RecurrentImpl<LSTM, InputShape, Backend>;
-};
+using LSTM = RecurrentLayer<detail::LstmCell, Units, ReturnSequences>;
 
 } // namespace ctnn

@@ -2,15 +2,40 @@
 // turns an encoder's last state into the input sequence of a decoder.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <string_view>
 
+#include "ctnn/core/config.hpp"
 #include "ctnn/core/layer.hpp"
-#include "ctnn/core/parallel.hpp"
-#include "ctnn/core/random.hpp"
 
 namespace ctnn {
+
+namespace detail {
+
+template <std::size_t Width, std::size_t N>
+struct Repeat {
+    const float* x;
+    float* y;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        const std::size_t b = i / (N * Width), j = i % Width;
+        y[i] = x[b * Width + j];
+    }
+};
+
+// dx = the sum of the N copies' gradients, in step order.
+template <std::size_t Width, std::size_t N>
+struct SumRepeats {
+    const float* dy;
+    float* dx;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        const std::size_t b = i / Width, j = i % Width;
+        float sum = dy[b * N * Width + j];
+        for (std::size_t t = 1; t < N; ++t) sum += dy[(b * N + t) * Width + j];
+        dx[i] = sum;
+    }
+};
+
+} // namespace detail
 
 template <std::size_t Width, std::size_t N, class Backend>
 class RepeatVectorImpl;
@@ -27,41 +52,23 @@ struct RepeatVector {
                       "sequence use a recurrent layer with ReturnSequences = false first");
         return Shape<N, InputShape::size>{};
     }
-    template <class InputShape>
-    static constexpr std::size_t param_count = 0;
     template <class InputShape, class Backend>
     using impl = RepeatVectorImpl<InputShape::size, N, Backend>;
 };
 
 template <std::size_t Width, std::size_t N, class Backend>
-class RepeatVectorImpl : public ParameterFreeImpl {
+class RepeatVectorImpl {
 public:
     explicit RepeatVectorImpl(const RepeatVector<N>&) {}
 
-    const float* forward(const Context&, const float*, const float* x, float* y,
-                         std::size_t batch) {
-        parallel_for(batch, parallel_grain / (N * Width) + 1, [=](std::size_t first, std::size_t last) {
-            for (std::size_t b = first; b < last; ++b)
-                for (std::size_t t = 0; t < N; ++t)
-                    std::copy_n(x + b * Width, Width, y + (b * N + t) * Width);
-        });
+    const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
+        call.backend.for_each(call.batch * N * Width, detail::Repeat<Width, N>{x, y});
         return y;
     }
 
-    // dx = the sum of the N copies' gradients.
-    float* backward(const Context&, const float*, float*, const float*, const float*, float* dy,
-                    float* dx, std::size_t batch) {
+    float* backward(const LayerCall<Backend>& call, const float*, const float*, float* dy, float* dx) {
         if (!dx) return nullptr;
-        parallel_for(batch, parallel_grain / (N * Width) + 1, [=](std::size_t first, std::size_t last) {
-            for (std::size_t b = first; b < last; ++b) {
-                float* out = dx + b * Width;
-                std::copy_n(dy + b * N * Width, Width, out);
-                for (std::size_t t = 1; t < N; ++t) {
-                    const float* g = dy + (b * N + t) * Width;
-                    for (std::size_t i = 0; i < Width; ++i) out[i] += g[i];
-                }
-            }
-        });
+        call.backend.for_each(call.batch * Width, detail::SumRepeats<Width, N>{dy, dx}, N);
         return dx;
     }
 };

@@ -2,27 +2,32 @@
 // from. The body is itself a layer list (fused like a network's). The shortcut
 // is chosen from the shapes at compile time: the identity when the body keeps
 // its input's shape, else a 1x1 convolution ("projection") with the stride
-// that maps the input's image size onto the body's output.
+// that maps the input's image size onto the body's output, which adds the
+// body's output in its epilogue.
 //
 //   Residual<Conv2D<64, 3, 1, same>, BatchNorm, ReLU, Conv2D<64, 3, 1, same>, BatchNorm>
 //   Residual<Conv2D<128, 3, 2, same>, BatchNorm, ReLU, Conv2D<128, 3, 1, same>, BatchNorm>
 //
-// Parameters: the body's, then the projection's kernel and bias if there is one.
+// Arrays: the body's layers' (its sublayers), then the projection's kernel
+// and bias as shortcut_kernel and shortcut_bias, if there is one.
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <string_view>
 #include <type_traits>
 
 #include "ctnn/core/bind.hpp"
+#include "ctnn/core/config.hpp"
 #include "ctnn/core/config_list.hpp"
+#include "ctnn/core/epilogue.hpp"
 #include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
-#include "ctnn/core/parallel.hpp"
 #include "ctnn/core/passes.hpp"
 #include "ctnn/layers/conv2d.hpp"
-#include "ctnn/layers/input.hpp"
+#include "ctnn/layers/fusion_rules.hpp"
+#include "ctnn/core/input.hpp"
 
 namespace ctnn {
 
@@ -45,6 +50,34 @@ struct ResidualGeometry {
         images && stride > 0 && (InputShape::dims[1] + stride - 1) / stride == body_output::dims[1] &&
         (InputShape::dims[2] + stride - 1) / stride == body_output::dims[2];
     using projection = Conv2D<images ? body_output::dims[0] : 1, 1, stride>;
+};
+
+// The sink of a projection: the shortcut plus the body's output.
+template <class Layout, class Stages>
+struct AddTo {
+    static constexpr std::size_t in_length = Layout::length;
+    static constexpr std::size_t out_length = Layout::length;
+    Stages stages;
+    const float* other;
+    bool folded = false;
+
+    CTNN_HOST_DEVICE void forward(const float* z, std::size_t plane, float* y) const {
+        const std::size_t base = plane * in_length;
+        for (std::size_t j = 0; j < in_length; ++j)
+            y[base + j] = stages.forward(z[j], Layout::channel(plane, j), base + j) + other[base + j];
+    }
+    CTNN_HOST_DEVICE void backward(const float* dy, const float*, std::size_t plane, float* dz) const {
+        const std::size_t base = plane * in_length;
+        for (std::size_t j = 0; j < in_length; ++j)
+            dz[j] = stages.backward(dy[base + j], 0.0f, Layout::channel(plane, j), base + j);
+    }
+};
+
+struct Sum {
+    const float* a;
+    const float* b;
+    float* y;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const { y[i] = a[i] + b[i]; }
 };
 
 } // namespace detail
@@ -71,16 +104,19 @@ struct Residual {
         return typename G::body_output{};
     }
     template <class InputShape>
-    static constexpr std::size_t param_count = [] {
+    using sublayers = boost::mp11::mp_pop_front<typename detail::ResidualGeometry<InputShape, Body...>::bound>;
+    template <class InputShape>
+    constexpr auto parameters() const {
         using G = detail::ResidualGeometry<InputShape, Body...>;
-        std::size_t body = 0;
-        boost::mp11::mp_for_each<boost::mp11::mp_pop_front<typename G::bound>>(
-            [&](auto bound) { body += decltype(bound)::param_count; });
-        if constexpr (G::identity)
-            return body;
-        else
-            return body + G::projection::template param_count<InputShape>;
-    }();
+        if constexpr (G::identity) {
+            return std::array<ParameterArray, 0>{};
+        } else {
+            auto arrays = typename G::projection{}.template parameters<InputShape>();
+            arrays[0].name = "shortcut_kernel";
+            arrays[1].name = "shortcut_bias";
+            return arrays;
+        }
+    }
     template <class InputShape, class Backend>
     using impl = ResidualImpl<InputShape, Backend, Body...>;
 };
@@ -89,95 +125,73 @@ template <class InputShape, class Backend, class... Body>
 class ResidualImpl {
     using geometry = detail::ResidualGeometry<InputShape, Body...>;
     using output_shape = typename geometry::body_output;
-    using body_groups = detail::group_layers<boost::mp11::mp_pop_front<typename geometry::bound>, true>;
-    using body_passes = detail::Passes<Backend, body_groups, InputShape>;
+    using body_layers = boost::mp11::mp_pop_front<typename geometry::bound>;
+    using body_passes =
+        detail::Passes<Backend, detail::group_layers<body_layers, typename fusion_rules_for<Backend>::type,
+                                                     Fusion::fused>,
+                       InputShape>;
     static constexpr bool projects = !geometry::identity;
     // Only a block that projects has (and instantiates) the convolution.
     struct NoProjection {
-        static constexpr std::size_t param_count = 0;
         explicit NoProjection(const auto&) {}
     };
     using projection =
         std::conditional_t<projects, typename geometry::projection::template impl<InputShape, Backend>,
                            NoProjection>;
     static constexpr std::size_t body_params = body_passes::param_count;
+    static constexpr std::size_t body_state = body_passes::state_count;
 
 public:
-    static constexpr std::size_t param_count = body_params + projection::param_count;
-
     explicit ResidualImpl(const Residual<Body...>& config)
-        : body_(detail::behind<Input<1>>(config.body)),
-          projection_(typename geometry::projection{}) {}
+        : body_(detail::behind<Input<1>>(config.body)), projection_(typename geometry::projection{}) {}
 
-    void initialize(float* params, Rng& rng) {
-        body_.initialize(params, rng);
-        if constexpr (projects) projection_.initialize(params + body_params, rng);
-    }
-
-    void reserve(std::size_t max_batch) {
-        body_.reserve(max_batch);
-        if constexpr (projects) {
-            projection_.reserve(max_batch);
-            shortcut_.resize(max_batch * output_shape::size);
-            shortcut_gradient_.resize(max_batch * InputShape::size);
-        }
+    void reserve(const Backend& backend, std::size_t max_batch) {
+        body_.reserve(backend, max_batch);
         body_gradient_.resize(max_batch * InputShape::size);
+        if constexpr (projects) shortcut_gradient_.resize(max_batch * InputShape::size);
     }
 
-    const float* forward(const Context& context, const float* params, const float* x, float* y,
-                         std::size_t batch) {
-        reserve(batch);
-        Context inner = context;
-        inner.layer = context.layer + 1;  // the body's streams differ from the outer layers'
-        const float* body = body_.forward(inner, params, x, batch);
-        const float* shortcut = x;
-        if constexpr (projects)
-            shortcut = projection_.forward(context, params + body_params, x, shortcut_.data(), batch);
-        parallel_for(batch * output_shape::size, parallel_grain, [=](std::size_t first, std::size_t last) {
-            for (std::size_t i = first; i < last; ++i) y[i] = body[i] + shortcut[i];
-        });
+    const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
+        const float* body = body_.forward(inside(call), x);
+        if constexpr (projects) {
+            projection_.produce(shortcut(call), x, y, sum_sink(call, body));
+        } else {
+            call.backend.for_each(call.batch * output_shape::size, detail::Sum{body, x, y});
+        }
         return y;
     }
 
-    float* backward(const Context& context, const float* params, float* grads, const float* x,
-                    const float*, float* dy, float* dx, std::size_t batch) {
-        const std::size_t n_out = batch * output_shape::size;
-        std::copy_n(dy, n_out, body_.output_gradient());
-        Context inner = context;
-        inner.layer = context.layer + 1;
-        const float* body_dx =
-            body_.backward(inner, params, grads, dx ? body_gradient_.data() : nullptr, batch);
+    float* backward(const LayerCall<Backend>& call, const float* x, const float* y, float* dy, float* dx) {
+        call.backend.copy(dy, body_.output_gradient(), call.batch * output_shape::size);
+        const float* body_dx = body_.backward(inside(call), dx ? body_gradient_.data() : nullptr);
         const float* shortcut_dx = dy;
         if constexpr (projects)
-            shortcut_dx = projection_.backward(context, params + body_params, grads + body_params,
-                                               x, shortcut_.data(), dy,
-                                               dx ? shortcut_gradient_.data() : nullptr, batch);
+            shortcut_dx = projection_.produce_backward(shortcut(call), x, y, dy,
+                                                       dx ? shortcut_gradient_.data() : nullptr,
+                                                       sum_sink(call, nullptr));
         if (!dx) return nullptr;
-        parallel_for(batch * InputShape::size, parallel_grain, [=](std::size_t first, std::size_t last) {
-            for (std::size_t i = first; i < last; ++i) dx[i] = body_dx[i] + shortcut_dx[i];
-        });
+        call.backend.for_each(call.batch * InputShape::size, detail::Sum{body_dx, shortcut_dx, dx});
         return dx;
     }
 
-    template <class F>
-    void for_each_state(F&& f) {
-        body_.for_each_state(f);
-    }
-    template <class F>
-    void for_each_state(F&& f) const {
-        body_.for_each_state(f);
-    }
-
-    float penalty(const float* params) const {
-        float total = body_.penalty(params);
-        if constexpr (projects) total += projection_.penalty(params + body_params);
-        return total;
-    }
-
 private:
+    // The body's streams differ from the outer layers'.
+    static LayerCall<Backend> inside(const LayerCall<Backend>& call) {
+        LayerCall<Backend> body = call;
+        body.context.stream = call.context.stream + 1;
+        body.folded_output = false;
+        return body;
+    }
+    static LayerCall<Backend> shortcut(const LayerCall<Backend>& call) {
+        return call.part(body_params, body_state);
+    }
+    auto sum_sink(const LayerCall<Backend>& call, const float* body) const {
+        const auto stages = epilogue::chain(projection_.bias_stage(shortcut(call)));
+        return detail::AddTo<typename projection::layout, std::decay_t<decltype(stages)>>{stages, body};
+    }
+
     body_passes body_;
     projection projection_;
-    typename Backend::template buffer<float> shortcut_;
     typename Backend::template buffer<float> body_gradient_;
     typename Backend::template buffer<float> shortcut_gradient_;
 };

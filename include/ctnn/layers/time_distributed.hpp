@@ -1,18 +1,18 @@
 // TimeDistributed<Layer>: Layer applied to every step of a sequence
 // Shape<T, rest...>, with one set of weights. Steps are contiguous rows, so
 // the inner layer simply runs on batch * T samples of Shape<rest...>:
-// TimeDistributed<Dense<C>> is one GEMM over all steps. A following
-// element-wise activation fuses into it as into the inner layer; a following
-// Softmax works per step (it normalises the last axis), and at a network's
-// output folds into cross-entropy as usual.
+// TimeDistributed<Dense<C>> is one GEMM over all steps, and a producer like
+// it in a fused group (an activation, or a Softmax per step, in its epilogue).
 #pragma once
 
 #include <cstddef>
 #include <string_view>
 #include <type_traits>
 
+#include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
-#include "ctnn/core/random.hpp"
+#include "ctnn/core/parameters.hpp"
+#include "ctnn/layers/fusion_rules.hpp"
 
 namespace ctnn {
 
@@ -35,20 +35,25 @@ struct prepend_steps<Steps, Shape<Dims...>> {
     using type = Shape<Steps, Dims...>;
 };
 
-// The inner layer's impl, with the fused activation when there is one (a
-// pack cannot expand into the inner alias's fixed parameter list).
-template <class Layer, class StepShape, class Backend, class... Activation>
-struct inner_impl {
-    using type = typename Layer::template impl<StepShape, Backend>;
+// A producer stays one inside TimeDistributed; other roles do not carry over.
+template <class Layer>
+using distributed_role = std::conditional_t<std::is_base_of_v<fusion::producer, fusion::role_of<Layer>>,
+                                            fusion::role_of<Layer>, fusion::none>;
+
+// The inner impl's plane layout when it is a producer.
+template <class Impl>
+struct layout_of {
+    using type = void;
 };
-template <class Layer, class StepShape, class Backend, class Activation>
-struct inner_impl<Layer, StepShape, Backend, Activation> {
-    using type = typename Layer::template impl<StepShape, Backend, Activation>;
+template <class Impl>
+    requires requires { typename Impl::layout; }
+struct layout_of<Impl> {
+    using type = typename Impl::layout;
 };
 
 } // namespace detail
 
-template <class Inner, std::size_t Steps>
+template <class Inner, std::size_t Steps, class Backend>
 class TimeDistributedImpl;
 
 template <class Layer>
@@ -56,7 +61,7 @@ struct TimeDistributed {
     Layer layer{};  // the inner layer's configuration
 
     static constexpr std::string_view type_name = "TimeDistributed";
-    static constexpr bool fuses_activation = FusesActivation<Layer>;
+    using fusion_role = detail::distributed_role<Layer>;
 
     template <std::size_t LayerIndex, class InputShape>
     static consteval auto output_shape() {
@@ -64,44 +69,62 @@ struct TimeDistributed {
                       "ctnn: TimeDistributed needs a sequence input Shape<steps, features...>; "
                       "use the inner layer alone on a single sample");
         using split = detail::StepSplit<InputShape>;
-        using step_output =
-            decltype(Layer::template output_shape<LayerIndex, typename split::step>());
+        using step_output = decltype(Layer::template output_shape<LayerIndex, typename split::step>());
         return typename detail::prepend_steps<split::steps, step_output>::type{};
     }
+    // The inner layer's arrays, shared by every step.
     template <class InputShape>
-    static constexpr std::size_t param_count =
-        Layer::template param_count<typename detail::StepSplit<InputShape>::step>;
-    template <class InputShape, class Backend, class... Activation>
+    constexpr auto parameters() const {
+        return parameter_arrays<typename detail::StepSplit<InputShape>::step>(layer);
+    }
+    template <class InputShape>
+    constexpr auto state() const {
+        return state_arrays<typename detail::StepSplit<InputShape>::step>(layer);
+    }
+    template <class InputShape, class Backend>
     using impl = TimeDistributedImpl<
-        typename detail::inner_impl<Layer, typename detail::StepSplit<InputShape>::step, Backend,
-                                    Activation...>::type,
-        detail::StepSplit<InputShape>::steps>;
+        typename Layer::template impl<typename detail::StepSplit<InputShape>::step, Backend>,
+        detail::StepSplit<InputShape>::steps, Backend>;
 };
 
 // The inner impl, run on batch * Steps samples.
-template <class Inner, std::size_t Steps>
+template <class Inner, std::size_t Steps, class Backend>
 class TimeDistributedImpl {
 public:
-    static constexpr std::size_t param_count = Inner::param_count;
+    template <class Layer>
+    explicit TimeDistributedImpl(const TimeDistributed<Layer>& config) : inner_(config.layer) {}
 
-    template <class Layer, class... Activation>
-    explicit TimeDistributedImpl(const TimeDistributed<Layer>& config, Activation... activation)
-        : inner_(config.layer, activation...) {}
-
-    void initialize(float* params, Rng& rng) { inner_.initialize(params, rng); }
-    void reserve(std::size_t max_batch) { inner_.reserve(max_batch * Steps); }
-
-    const float* forward(const Context& context, const float* params, const float* x, float* y,
-                         std::size_t batch) {
-        return inner_.forward(context, params, x, y, batch * Steps);
+    void reserve(const Backend& backend, std::size_t max_batch) {
+        if constexpr (requires { inner_.reserve(backend, max_batch); }) inner_.reserve(backend, max_batch * Steps);
     }
-    float* backward(const Context& context, const float* params, float* grads, const float* x,
-                    const float* y, float* dy, float* dx, std::size_t batch) {
-        return inner_.backward(context, params, grads, x, y, dy, dx, batch * Steps);
+
+    const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
+        return inner_.forward(steps(call), x, y);
     }
-    float penalty(const float* params) const { return inner_.penalty(params); }
+    float* backward(const LayerCall<Backend>& call, const float* x, const float* y, float* dy, float* dx) {
+        return inner_.backward(steps(call), x, y, dy, dx);
+    }
+
+    // A producer's parts, over the steps.
+    using layout = typename detail::layout_of<Inner>::type;
+    auto bias_stage(const LayerCall<Backend>& call) const { return inner_.bias_stage(steps(call)); }
+    template <class Sink>
+    void produce(const LayerCall<Backend>& call, const float* x, float* y, const Sink& sink) {
+        inner_.produce(steps(call), x, y, sink);
+    }
+    template <class Sink>
+    float* produce_backward(const LayerCall<Backend>& call, const float* x, const float* y, float* dy,
+                            float* dx, const Sink& sink) {
+        return inner_.produce_backward(steps(call), x, y, dy, dx, sink);
+    }
 
 private:
+    static LayerCall<Backend> steps(const LayerCall<Backend>& call) {
+        LayerCall<Backend> inner = call;
+        inner.batch = call.batch * Steps;
+        return inner;
+    }
+
     Inner inner_;
 };
 

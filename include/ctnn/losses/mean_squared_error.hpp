@@ -2,38 +2,42 @@
 #pragma once
 
 #include <cstddef>
-#include <stdexcept>
-#include <string>
+#include <string_view>
 
+#include "ctnn/core/config.hpp"
 #include "ctnn/losses/loss.hpp"
 
 namespace ctnn {
 
-struct MeanSquaredError {
-    static constexpr const char* name = "mean squared error";
+namespace detail {
 
-    template <class OutputLayer>
-    static constexpr bool folds_into = false;
-
-    float value(const LossBatch& b) const {
-        check(b);
-        double total = 0.0;
-        for (std::size_t i = 0; i < b.rows * b.width; ++i) {
-            double d = double(b.predictions[i]) - b.targets[i];
-            total += d * d;
-        }
-        return float(total / double(b.rows * b.width));
+struct SquaredErrorOf {
+    LossBatch b;
+    static std::size_t count(const LossBatch& b) { return b.rows * b.width; }
+    CTNN_HOST_DEVICE double operator()(std::size_t i) const {
+        const double d = double(b.predictions[i]) - b.targets[i];
+        return d * d;
     }
+};
 
-    void gradient(const LossBatch& b, float* out) const {
-        check(b);
-        const float scale = 2.0f / float(b.rows * b.width);
-        for (std::size_t i = 0; i < b.rows * b.width; ++i)
-            out[i] = scale * (b.predictions[i] - b.targets[i]);
+struct SquaredErrorGradient {
+    LossBatch b;
+    float* out;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        out[i] = (2.0f / float(b.rows * b.width)) * (b.predictions[i] - b.targets[i]);
     }
+};
 
-private:
-    static void check(const LossBatch& b) { require_target_per_output(b, name); }
+} // namespace detail
+
+struct MeanSquaredError
+    : FunctorLoss<MeanSquaredError, detail::SquaredErrorOf, detail::SquaredErrorGradient> {
+    static constexpr std::string_view name = "mean squared error";
+
+    template <class Backend>
+    static void check(const Backend&, const LossBatch& b) {
+        require_target_per_output(b, name);
+    }
 };
 
 } // namespace ctnn

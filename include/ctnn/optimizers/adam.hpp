@@ -1,22 +1,49 @@
 // Adam and AdamW (decoupled weight decay), Keras's defaults and update:
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
 //   w -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
-// AdamW first shrinks every weight: w -= lr * weight_decay * w.
+// AdamW first shrinks every weight: w -= lr * weight_decay * w, except in the
+// variables whose names contain one of exclude_from_weight_decay (Keras's
+// exclude_from_weight_decay(var_names=...), e.g. {"bias", "gamma", "beta"}).
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
-#include "ctnn/core/buffer.hpp"
-#include "ctnn/core/parallel.hpp"
+#include "ctnn/core/config.hpp"
+#include "ctnn/core/parameters.hpp"
 #include "ctnn/optimizers/clipping.hpp"
+#include "ctnn/optimizers/optimizer.hpp"
 
 namespace ctnn {
 
+namespace detail {
+
+struct AdamUpdate {
+    float* w;
+    const float* g;
+    float* m;
+    float* v;
+    float b1, b2, eps, step_size, shrink;
+    GradientClip clip;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        const float gi = clip(g[i]);
+        w[i] -= shrink * w[i];
+        m[i] = b1 * m[i] + (1.0f - b1) * gi;
+        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+        w[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps);
+    }
+};
+
+} // namespace detail
+
 class Adam {
 public:
+    static constexpr std::string_view type_name = "Adam";
+
     explicit Adam(float learning_rate = 1e-3f, float beta_1 = 0.9f, float beta_2 = 0.999f,
                   float epsilon = 1e-7f)
         : learning_rate(learning_rate), beta_1(beta_1), beta_2(beta_2), epsilon(epsilon) {}
@@ -27,70 +54,82 @@ public:
     float epsilon;
     GradientClipping clipping;  // Keras's clipnorm, clipvalue, global_clipnorm
 
-    void step(std::span<float> weights, std::span<const float> gradients) {
-        update(weights, gradients, 0.0f);
+    template <class Backend>
+    void step(const Backend& backend, const ParameterSet& p) {
+        update(backend, p, 0.0f, {});
     }
 
     std::uint64_t iterations() const { return iterations_; }
-
-    // The per-weight state by name, empty before the first step, and the step
-    // count: what a checkpoint saves and restores (io/save.hpp).
-    template <class F>
-    void for_each_slot(F&& f) {
-        f("m", m_);
-        f("v", v_);
-    }
-    template <class F>
-    void for_each_slot(F&& f) const {
-        f("m", m_);
-        f("v", v_);
-    }
     void set_iterations(std::uint64_t iterations) { iterations_ = iterations; }
 
+    template <class Self, class F>
+    static void hyperparameters(Self& self, F&& f) {
+        f("learning_rate", self.learning_rate);
+        f("beta_1", self.beta_1);
+        f("beta_2", self.beta_2);
+        f("epsilon", self.epsilon);
+    }
+    // Empty before the first step.
+    template <class Self, class F>
+    static void slots(Self& self, F&& f) {
+        f("m", self.m_);
+        f("v", self.v_);
+    }
+
 protected:
-    void update(std::span<float> weights, std::span<const float> gradients, float decay) {
-        const std::size_t n = weights.size();
-        if (m_.size() != n) {
-            m_.assign(n, 0.0f);
-            v_.assign(n, 0.0f);
-            iterations_ = 0;
-        }
+    template <class Backend>
+    void update(const Backend& backend, const ParameterSet& p, float decay,
+                const std::vector<std::string>& excluded) {
+        const std::size_t n = p.values.size();
+        if (m_.size() != n || !m_.template holds<Backend>()) iterations_ = 0;
+        float* m = m_.ensure(backend, n);
+        float* v = v_.ensure(backend, n);
         ++iterations_;
         const double t = double(iterations_);
-        const float lr = learning_rate;
-        const float step_size = float(lr * std::sqrt(1.0 - std::pow(double(beta_2), t)) /
+        const float step_size = float(learning_rate * std::sqrt(1.0 - std::pow(double(beta_2), t)) /
                                       (1.0 - std::pow(double(beta_1), t)));
-        const float b1 = beta_1, b2 = beta_2, eps = epsilon, shrink = lr * decay;
-        float *w = weights.data(), *m = m_.data(), *v = v_.data();
-        const float* grad = gradients.data();
-        const GradientClip clip = clipping.prepare(gradients);
-        parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
-            for (std::size_t i = first; i < last; ++i) {
-                const float g = clip(grad[i]);
-                w[i] -= shrink * w[i];
-                m[i] = b1 * m[i] + (1.0f - b1) * g;
-                v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-                w[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps);
-            }
+        clipping.prepare(backend, p, steps_);
+        for (std::size_t k = 0; k < steps_.size(); ++k) {
+            steps_[k].decays = decay != 0.0f;
+            if (k < p.variables.size())
+                for (const std::string& name : excluded)
+                    if (p.variables[k].path.find(name) != std::string::npos) steps_[k].decays = false;
+        }
+        detail::update_by_runs(backend, p, steps_, [&](std::size_t offset, std::size_t k) {
+            return detail::AdamUpdate{p.values.data() + offset, p.gradients.data() + offset, m + offset,
+                                      v + offset, beta_1, beta_2, epsilon, step_size,
+                                      steps_[k].decays ? learning_rate * decay : 0.0f, steps_[k].clip};
         });
     }
 
 private:
-    AlignedVector<float> m_;
-    AlignedVector<float> v_;
+    SlotArray m_;
+    SlotArray v_;
     std::uint64_t iterations_ = 0;
+    std::vector<VariableStep> steps_;
 };
 
 class AdamW : public Adam {
 public:
+    static constexpr std::string_view type_name = "AdamW";
+
     explicit AdamW(float learning_rate = 1e-3f, float weight_decay = 0.004f,
                    float beta_1 = 0.9f, float beta_2 = 0.999f, float epsilon = 1e-7f)
         : Adam(learning_rate, beta_1, beta_2, epsilon), weight_decay(weight_decay) {}
 
     float weight_decay;
+    // Variables whose path contains one of these are not decayed.
+    std::vector<std::string> exclude_from_weight_decay;
 
-    void step(std::span<float> weights, std::span<const float> gradients) {
-        update(weights, gradients, weight_decay);
+    template <class Backend>
+    void step(const Backend& backend, const ParameterSet& p) {
+        update(backend, p, weight_decay, exclude_from_weight_decay);
+    }
+
+    template <class Self, class F>
+    static void hyperparameters(Self& self, F&& f) {
+        Adam::hyperparameters(self, f);
+        f("weight_decay", self.weight_decay);
     }
 };
 

@@ -7,17 +7,47 @@
 
 #include <cmath>
 #include <cstddef>
-#include <span>
-#include <type_traits>
+#include <string_view>
+#include <vector>
 
-#include "ctnn/core/buffer.hpp"
-#include "ctnn/core/parallel.hpp"
+#include "ctnn/core/config.hpp"
+#include "ctnn/core/parameters.hpp"
 #include "ctnn/optimizers/clipping.hpp"
+#include "ctnn/optimizers/optimizer.hpp"
 
 namespace ctnn {
 
+namespace detail {
+
+// One functor per variant keeps each loop free of branches, so it vectorises.
+template <bool Centered, bool Momentum>
+struct RmspropUpdate {
+    float* w;
+    const float* g;
+    float* mean_square;
+    float* mean_gradient;
+    float* momentum;
+    float lr, rho, eps, mu;
+    GradientClip clip;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        const float gi = clip(g[i]);
+        float denominator = mean_square[i] = rho * mean_square[i] + (1.0f - rho) * gi * gi;
+        if constexpr (Centered) {
+            const float average = mean_gradient[i] = rho * mean_gradient[i] + (1.0f - rho) * gi;
+            denominator -= average * average;
+        }
+        float increment = lr * gi / std::sqrt(denominator + eps);
+        if constexpr (Momentum) increment = momentum[i] = mu * momentum[i] + increment;
+        w[i] -= increment;
+    }
+};
+
+} // namespace detail
+
 class RMSprop {
 public:
+    static constexpr std::string_view type_name = "RMSprop";
+
     explicit RMSprop(float learning_rate = 1e-3f, float rho = 0.9f, float momentum = 0.0f,
                      float epsilon = 1e-7f, bool centered = false)
         : learning_rate(learning_rate),
@@ -33,61 +63,50 @@ public:
     bool centered;
     GradientClipping clipping;  // Keras's clipnorm, clipvalue, global_clipnorm
 
-    void step(std::span<float> weights, std::span<const float> gradients) {
-        const std::size_t n = weights.size();
+    template <class Backend>
+    void step(const Backend& backend, const ParameterSet& p) {
+        const std::size_t n = p.values.size();
+        clipping.prepare(backend, p, steps_);
         // Each state starts at zero the first time it is needed: `centered` and
         // `momentum` may be switched on between steps.
-        if (mean_square_.size() != n) mean_square_.assign(n, 0.0f);
-        if (centered && mean_gradient_.size() != n) mean_gradient_.assign(n, 0.0f);
-        if (momentum > 0.0f && momentum_.size() != n) momentum_.assign(n, 0.0f);
-        const float lr = learning_rate, rho = this->rho, eps = epsilon, mu = momentum;
-        float *w = weights.data(), *ms = mean_square_.data(), *mg = mean_gradient_.data(),
-              *mom = momentum_.data();
-        const float* grad = gradients.data();
-        const GradientClip clip = clipping.prepare(gradients);
-        // One loop per variant keeps each free of branches, so it vectorises.
-        auto update = [&](auto is_centered, auto has_momentum) {
-            parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
-                for (std::size_t i = first; i < last; ++i) {
-                    const float g = clip(grad[i]);
-                    float denominator = ms[i] = rho * ms[i] + (1.0f - rho) * g * g;
-                    if constexpr (is_centered) {
-                        float average = mg[i] = rho * mg[i] + (1.0f - rho) * g;
-                        denominator -= average * average;
-                    }
-                    float increment = lr * g / std::sqrt(denominator + eps);
-                    if constexpr (has_momentum) increment = mom[i] = mu * mom[i] + increment;
-                    w[i] -= increment;
-                }
+        float* ms = mean_square_.ensure(backend, n);
+        float* mg = centered ? mean_gradient_.ensure(backend, n) : nullptr;
+        float* mom = momentum > 0.0f ? momentum_.ensure(backend, n) : nullptr;
+        auto run = [&]<bool Centered, bool Momentum>() {
+            detail::update_by_runs(backend, p, steps_, [&](std::size_t offset, std::size_t k) {
+                auto at = [offset](float* slot) { return slot ? slot + offset : nullptr; };
+                return detail::RmspropUpdate<Centered, Momentum>{
+                    p.values.data() + offset, p.gradients.data() + offset, at(ms), at(mg), at(mom),
+                    learning_rate, rho, epsilon, momentum, steps_[k].clip};
             });
         };
-        using yes = std::true_type;
-        using no = std::false_type;
         if (centered)
-            momentum > 0.0f ? update(yes{}, yes{}) : update(yes{}, no{});
+            momentum > 0.0f ? run.template operator()<true, true>() : run.template operator()<true, false>();
         else
-            momentum > 0.0f ? update(no{}, yes{}) : update(no{}, no{});
+            momentum > 0.0f ? run.template operator()<false, true>() : run.template operator()<false, false>();
     }
 
-    // The per-weight state by name (empty until needed): what a checkpoint
-    // saves and restores (io/save.hpp).
-    template <class F>
-    void for_each_slot(F&& f) {
-        f("mean_square", mean_square_);
-        f("mean_gradient", mean_gradient_);
-        f("momentum", momentum_);
+    template <class Self, class F>
+    static void hyperparameters(Self& self, F&& f) {
+        f("learning_rate", self.learning_rate);
+        f("rho", self.rho);
+        f("momentum", self.momentum);
+        f("epsilon", self.epsilon);
+        f("centered", self.centered);
     }
-    template <class F>
-    void for_each_slot(F&& f) const {
-        f("mean_square", mean_square_);
-        f("mean_gradient", mean_gradient_);
-        f("momentum", momentum_);
+    // Each empty until needed.
+    template <class Self, class F>
+    static void slots(Self& self, F&& f) {
+        f("mean_square", self.mean_square_);
+        f("mean_gradient", self.mean_gradient_);
+        f("momentum", self.momentum_);
     }
 
 private:
-    AlignedVector<float> mean_square_;
-    AlignedVector<float> mean_gradient_;
-    AlignedVector<float> momentum_;
+    SlotArray mean_square_;
+    SlotArray mean_gradient_;
+    SlotArray momentum_;
+    std::vector<VariableStep> steps_;
 };
 
 } // namespace ctnn

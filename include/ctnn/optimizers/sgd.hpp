@@ -4,16 +4,42 @@
 #pragma once
 
 #include <cstddef>
-#include <span>
+#include <string_view>
+#include <vector>
 
-#include "ctnn/core/buffer.hpp"
-#include "ctnn/core/parallel.hpp"
+#include "ctnn/core/config.hpp"
+#include "ctnn/core/parameters.hpp"
 #include "ctnn/optimizers/clipping.hpp"
+#include "ctnn/optimizers/optimizer.hpp"
 
 namespace ctnn {
 
+namespace detail {
+
+struct SgdUpdate {
+    float* w;
+    const float* g;
+    float* velocity;  // null without momentum
+    float lr, momentum;
+    bool nesterov;
+    GradientClip clip;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        const float gi = clip(g[i]);
+        if (!velocity) {
+            w[i] -= lr * gi;
+            return;
+        }
+        const float v = velocity[i] = momentum * velocity[i] - lr * gi;
+        w[i] += nesterov ? momentum * v - lr * gi : v;
+    }
+};
+
+} // namespace detail
+
 class SGD {
 public:
+    static constexpr std::string_view type_name = "SGD";
+
     explicit SGD(float learning_rate = 0.01f, float momentum = 0.0f, bool nesterov = false)
         : learning_rate(learning_rate), momentum(momentum), nesterov(nesterov) {}
 
@@ -22,42 +48,32 @@ public:
     bool nesterov;
     GradientClipping clipping;  // Keras's clipnorm, clipvalue, global_clipnorm
 
-    void step(std::span<float> weights, std::span<const float> gradients) {
-        const float lr = learning_rate, mu = momentum;
-        float* w = weights.data();
-        const float* g = gradients.data();
-        const GradientClip clip = clipping.prepare(gradients);
-        if (momentum == 0.0f) {
-            parallel_for(weights.size(), parallel_grain, [=](std::size_t first, std::size_t last) {
-                for (std::size_t i = first; i < last; ++i) w[i] -= lr * clip(g[i]);
-            });
-            return;
-        }
-        if (velocity_.size() != weights.size()) velocity_.assign(weights.size(), 0.0f);
-        float* velocity = velocity_.data();
-        const bool look_ahead = nesterov;
-        parallel_for(weights.size(), parallel_grain, [=](std::size_t first, std::size_t last) {
-            for (std::size_t i = first; i < last; ++i) {
-                const float gi = clip(g[i]);
-                float v = velocity[i] = mu * velocity[i] - lr * gi;
-                w[i] += look_ahead ? mu * v - lr * gi : v;
-            }
+    template <class Backend>
+    void step(const Backend& backend, const ParameterSet& p) {
+        clipping.prepare(backend, p, steps_);
+        float* velocity = momentum == 0.0f ? nullptr : velocity_.ensure(backend, p.values.size());
+        detail::update_by_runs(backend, p, steps_, [&](std::size_t offset, std::size_t k) {
+            return detail::SgdUpdate{p.values.data() + offset, p.gradients.data() + offset,
+                                     velocity ? velocity + offset : nullptr, learning_rate, momentum,
+                                     nesterov, steps_[k].clip};
         });
     }
 
-    // The per-weight state by name (empty without momentum): what a
-    // checkpoint saves and restores (io/save.hpp).
-    template <class F>
-    void for_each_slot(F&& f) {
-        f("velocity", velocity_);
+    template <class Self, class F>
+    static void hyperparameters(Self& self, F&& f) {
+        f("learning_rate", self.learning_rate);
+        f("momentum", self.momentum);
+        f("nesterov", self.nesterov);
     }
-    template <class F>
-    void for_each_slot(F&& f) const {
-        f("velocity", velocity_);
+    // Empty without momentum.
+    template <class Self, class F>
+    static void slots(Self& self, F&& f) {
+        f("velocity", self.velocity_);
     }
 
 private:
-    AlignedVector<float> velocity_;
+    SlotArray velocity_;
+    std::vector<VariableStep> steps_;
 };
 
 } // namespace ctnn

@@ -13,10 +13,14 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "ctnn/core/context.hpp"
+#include "ctnn/core/parameters.hpp"
 #include "ctnn/plot/canvas.hpp"
+#include "ctnn/training/batching.hpp"
 #include "ctnn/plot/figure.hpp"
 
 namespace ctnn::plot {
@@ -169,38 +173,42 @@ namespace detail {
 template <class Net, std::size_t LayerIndex>
 using bound_at = boost::mp11::mp_at_c<typename Net::layers, LayerIndex - 1>;
 
-} // namespace detail
-
-namespace detail {
-
-// kernels() once the layer is known to be a convolution.
+// Whether layer Bound declares a "kernel" laid out (filters, channels,
+// height, width), as a convolution does.
 template <class Bound>
-void kernel_grid(std::span<const float> weights, std::size_t layer_index,
+constexpr bool has_image_kernel() {
+    for (const ParameterArray& array : default_arrays<ParameterArray, typename Bound::layer, typename Bound::input_shape>)
+        if (array.name == "kernel" && array.layout == Layout::filters_first && array.shape.rank == 4) return true;
+    return false;
+}
+
+// kernels() once the layer is known to have one: `kernel` is (F, C, KH, KW).
+template <class Kernel>
+void kernel_grid(const Kernel& kernel, std::string_view type, std::size_t layer_index,
                  const std::filesystem::path& file, GridOptions options) {
-    using Layer = typename Bound::layer;
-    constexpr std::size_t filters = Bound::output_shape::dims[0],
-                          channels = Bound::input_shape::dims[0];
-    constexpr std::size_t kh = Layer::kernel.height, kw = Layer::kernel.width, size = kh * kw;
+    const std::size_t filters = kernel.shape()[0], channels = kernel.shape()[1];
+    const std::size_t kh = kernel.shape()[2], kw = kernel.shape()[3], size = kh * kw;
+    // GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&&; the
+    // captions and title start from std::string instead.
     std::vector<Tile> tiles;
     for (std::size_t f = 0; f < filters; ++f) {
-        const float* kernel = weights.data() + f * channels * size;
+        const float* weights = kernel.data() + f * channels * size;
+        const std::string filter = std::string("filter ") + std::to_string(f);
         if (channels == 3) {
-            tiles.push_back(
-                {"filter " + std::to_string(f), 3, kh, kw, {kernel, kernel + 3 * size}});
+            tiles.push_back({filter, 3, kh, kw, {weights, weights + 3 * size}});
             continue;
         }
         for (std::size_t c = 0; c < channels; ++c)
-            tiles.push_back({channels == 1 ? "filter " + std::to_string(f)
-                                           : "f" + std::to_string(f) + " c" + std::to_string(c),
+            tiles.push_back({channels == 1 ? filter
+                                           : std::string("f") + std::to_string(f) + " c" + std::to_string(c),
                              1,
                              kh,
                              kw,
-                             {kernel + c * size, kernel + (c + 1) * size}});
+                             {weights + c * size, weights + (c + 1) * size}});
     }
     if (options.title.empty())
-        options.title = "Layer " + std::to_string(layer_index) + " (" +
-                        std::string(Layer::type_name) + ") kernels, " + std::to_string(kh) + "x" +
-                        std::to_string(kw);
+        options.title = std::string("Layer ") + std::to_string(layer_index) + " (" + std::string(type) +
+                        ") kernels, " + std::to_string(kh) + "x" + std::to_string(kw);
     if (options.note.empty())
         options.note = channels == 3
                            ? "Each kernel in RGB, scaled from its smallest weight (black) "
@@ -215,21 +223,21 @@ void kernel_grid(std::span<const float> weights, std::size_t layer_index,
 
 } // namespace detail
 
-// The kernels of convolution layer LayerIndex (counted as Network::layer<I>()
-// counts: 1 is the layer after the Input), one tile per filter: in colour for
-// three input channels, else one tile per filter and channel.
+// The kernels of layer LayerIndex (counted as Network::layer<I>() counts: 1
+// is the layer after the Input), which declares a (filters, channels, height,
+// width) kernel (Conv2D), one tile per filter: in colour for three input
+// channels, else one tile per filter and channel.
 template <std::size_t LayerIndex, class Net>
 void kernels(const Net& net, const std::filesystem::path& file, GridOptions options = {}) {
     static_assert(LayerIndex >= 1 && LayerIndex <= Net::layer_count,
                   "ctnn: plot::kernels: layer index out of range (1 is the layer after the Input)");
     using Bound = detail::bound_at<Net, LayerIndex>;
-    using Layer = typename Bound::layer;
-    constexpr bool convolution = requires { Layer::kernel.height; }
-    &&Bound::input_shape::rank == 3;
-    static_assert(convolution, "ctnn: plot::kernels needs a convolution layer (Conv2D)");
+    constexpr bool convolution = detail::has_image_kernel<Bound>();
+    static_assert(convolution, "ctnn: plot::kernels needs a layer with a (filters, channels, height, "
+                               "width) kernel, such as Conv2D");
     if constexpr (convolution)
-        detail::kernel_grid<Bound>(net.template layer_parameters<LayerIndex>(), LayerIndex, file,
-                                   std::move(options));
+        detail::kernel_grid(net.template parameter<LayerIndex, "kernel">(), Bound::layer::type_name,
+                            LayerIndex, file, std::move(options));
 }
 
 // The activation maps that layer LayerIndex computes for one `input` sample
@@ -246,8 +254,11 @@ void activations(Net& net, std::span<const float> input, const std::filesystem::
     static_assert(Out::rank == 3,
                   "ctnn: plot::activations needs a layer with a (channels, height, "
                   "width) output");
-    net.forward(input, 1);
-    const std::span<const float> maps = net.template layer_output<LayerIndex>();
+    // Layers inside a fused group keep their outputs only when asked.
+    ctnn::detail::Staging<typename Net::backend_type> staging;
+    net.forward({staging.to_device(net.backend(), input.data(), input.size()), input.size()}, 1,
+                Context{.keep_layer_outputs = true});
+    const auto maps = net.template layer_output<LayerIndex>();
 
     std::vector<Tile> tiles;
     if constexpr (In::rank == 3 && (In::dims[0] == 1 || In::dims[0] == 3))

@@ -1,11 +1,15 @@
 // How a network's outputs and a data set's rows meet a loss: the shared part
-// of fit(), evaluate() and predict().
+// of fit(), evaluate(), predict() and the sequence metrics. Data sets live in
+// host memory; batches go to the backend's memory (where that is host memory,
+// rows are read in place).
 #pragma once
 
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "ctnn/core/config.hpp"
 #include "ctnn/data/dataset.hpp"
 #include "ctnn/losses/loss.hpp"
 
@@ -48,7 +52,7 @@ void check_dataset(const data::Dataset& data, const char* caller, const char* ro
 }
 
 // Class of prediction row r, and of its target (index or one-hot row).
-inline std::size_t predicted_class(const LossBatch& b, std::size_t r) {
+CTNN_HOST_DEVICE inline std::size_t predicted_class(const LossBatch& b, std::size_t r) {
     const float* p = b.predictions + r * b.width;
     if (b.width == 1) return p[0] > 0.5f ? 1 : 0;
     std::size_t best = 0;
@@ -57,7 +61,7 @@ inline std::size_t predicted_class(const LossBatch& b, std::size_t r) {
     return best;
 }
 
-inline std::size_t true_class(const LossBatch& b, std::size_t r) {
+CTNN_HOST_DEVICE inline std::size_t true_class(const LossBatch& b, std::size_t r) {
     if (b.width == 1) return b.targets[r] > 0.5f ? 1 : 0;
     if (b.target_width == 1) return static_cast<std::size_t>(b.targets[r]);
     const float* t = b.targets + r * b.width;
@@ -67,10 +71,82 @@ inline std::size_t true_class(const LossBatch& b, std::size_t r) {
     return best;
 }
 
-inline std::size_t count_correct(const LossBatch& b) {
-    std::size_t correct = 0;
-    for (std::size_t r = 0; r < b.rows; ++r) correct += predicted_class(b, r) == true_class(b, r);
-    return correct;
+struct RowCorrect {
+    LossBatch b;
+    CTNN_HOST_DEVICE double operator()(std::size_t r) const {
+        return predicted_class(b, r) == true_class(b, r) ? 1.0 : 0.0;
+    }
+};
+
+template <class Backend>
+std::size_t count_correct(const Backend& backend, const LossBatch& b) {
+    return std::size_t(backend.transform_sum(b.rows, RowCorrect{b}));
+}
+
+// Copies rows between a host data set and the backend's memory, through a
+// staging buffer that is sized once; where the backend's memory is host
+// memory, nothing is copied.
+template <class Backend>
+class Staging {
+public:
+    // `n` host floats, readable by the backend.
+    const float* to_device(const Backend& backend, const float* host, std::size_t n) {
+        return through(device_, host, n, [&](const float* from, float* to) { backend.to_device(from, to, n); });
+    }
+    // `n` device floats, readable on the host.
+    const float* to_host(const Backend& backend, const float* device, std::size_t n) {
+        return through(host_, device, n, [&](const float* from, float* to) { backend.to_host(from, to, n); });
+    }
+
+private:
+    template <class Buffer, class Transfer>
+    static const float* through(Buffer& buffer, const float* from, std::size_t n, Transfer&& transfer) {
+        if constexpr (Backend::host_memory) {
+            return from;
+        } else {
+            if (buffer.size() < n) buffer.resize(n);
+            transfer(from, buffer.data());
+            return buffer.data();
+        }
+    }
+
+    typename Backend::template buffer<float> device_;
+    std::vector<float> host_;
+};
+
+// Rows order[first], order[first + 1], ... of `from` (width floats each), as
+// consecutive rows of `to`.
+struct GatherRows {
+    const std::size_t* order;
+    const float* from;
+    float* to;
+    std::size_t width;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        const float* row = from + order[i] * width;
+        float* out = to + i * width;
+        for (std::size_t j = 0; j < width; ++j) out[j] = row[j];
+    }
+};
+
+// A shuffled batch of a data set's rows in the backend's memory: a parallel
+// gather straight into it where that is host memory, else on the host and
+// then one transfer.
+template <class Backend>
+void gather_batch(const Backend& backend, const data::Dataset& data, const std::size_t* order,
+                  std::size_t batch, float* inputs, float* targets, std::vector<float>& staging) {
+    const std::size_t in = data.input_width(), out = data.target_width();
+    if constexpr (Backend::host_memory) {
+        backend.for_each(batch, GatherRows{order, data.inputs.data(), inputs, in}, in);
+        backend.for_each(batch, GatherRows{order, data.targets.data(), targets, out}, out);
+    } else {
+        staging.resize(batch * (in + out));
+        for (std::size_t i = 0; i < batch; ++i) {
+            GatherRows{order, data.inputs.data(), staging.data(), in}(i);
+            GatherRows{order, data.targets.data(), staging.data() + batch * in, out}(i);
+        }
+        backend.to_device(staging.data(), inputs, batch * in);
+        backend.to_device(staging.data() + batch * in, targets, batch * out);
+    }
 }
 
 } // namespace ctnn::detail

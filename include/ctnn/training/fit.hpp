@@ -12,14 +12,16 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <type_traits>
 #include <ostream>
 #include <utility>
 #include <vector>
 
-#include "ctnn/core/buffer.hpp"
-#include "ctnn/core/parallel.hpp"
+#include "ctnn/core/network.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/data/dataset.hpp"
+#include "ctnn/losses/loss.hpp"
+#include "ctnn/optimizers/optimizer.hpp"
 #include "ctnn/training/batching.hpp"
 #include "ctnn/training/evaluate.hpp"
 #include "ctnn/training/history.hpp"
@@ -68,33 +70,52 @@ inline float monitored(const EpochRecord& r, EarlyStopping::Monitor monitor) {
     return r.loss;
 }
 
-// One optimisation step on a gathered batch; returns the batch's mean loss
-// and writes how many rows it classified correctly.
-template <class Net, class Optimizer, class Loss>
-float train_step(Net& net, Optimizer& optimizer, const Loss& loss, const Context& context,
+// One optimisation step on a gathered batch (in the backend's memory);
+// returns the batch's mean loss and writes how many rows it classified
+// correctly.
+template <class Net, class Opt, class L>
+float train_step(Net& net, Opt& optimizer, const L& loss, const Context& context,
                  const float* inputs, const float* targets, std::size_t batch,
                  std::size_t target_width, std::size_t& correct) {
     using rows = OutputRows<Net>;
+    const auto& backend = net.backend();
     auto predictions = net.forward({inputs, batch * Net::input_shape::size}, batch, context);
-    LossBatch b = rows::batch(predictions.data(), targets, batch, target_width);
-    float value = loss.value(b) + net.penalty();
-    correct = count_correct(b);
-    if constexpr (Net::fused && Loss::template folds_into<typename Net::output_layer>) {
-        loss.folded_gradient(b, net.output_gradient());
-        net.template backward<1>(context, batch);
+    const LossBatch b = rows::batch(predictions.data(), targets, batch, target_width);
+    const float value = loss.value(backend, b) + net.penalty();
+    correct = count_correct(backend, b);
+    if constexpr (FoldsInto<L, typename Net::output_layer>) {
+        loss.folded_gradient(backend, b, net.output_gradient());
+        net.backward(context, batch, OutputGradient::of_folded_activation);
     } else {
-        loss.gradient(b, net.output_gradient());
+        loss.gradient(backend, b, net.output_gradient());
         net.backward(context, batch);
     }
-    optimizer.step(net.parameters(), net.gradients());
+    optimizer.step(backend, net.trainable());
     return value;
 }
 
-} // namespace detail
+// The weights (and state) of the best epoch, on the host, for early stopping.
+struct Snapshot {
+    std::vector<float> parameters, state;
 
-template <class Net, class Optimizer, class Loss>
-History fit(Net& net, Optimizer&& optimizer, const Loss& loss, const data::Dataset& train,
-            const FitOptions& options = {}) {
+    template <class Net>
+    void take(const Net& net) {
+        parameters.resize(net.parameters().size());
+        state.resize(net.state().size());
+        net.backend().to_host(net.parameters().data(), parameters.data(), parameters.size());
+        net.backend().to_host(net.state().data(), state.data(), state.size());
+    }
+    template <class Net>
+    void restore(Net& net) const {
+        net.backend().to_device(parameters.data(), net.parameters().data(), parameters.size());
+        net.backend().to_device(state.data(), net.state().data(), state.size());
+    }
+};
+
+template <class Net, class Opt, class L>
+History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset& train,
+                    const FitOptions& options) {
+    using Backend = typename Net::backend_type;
     detail::check_dataset<Net>(train, "fit", "training");
     if (options.validation) detail::check_dataset<Net>(*options.validation, "fit", "validation");
     if (options.batch_size == 0) throw std::invalid_argument("ctnn: fit: batch_size must be > 0");
@@ -105,8 +126,12 @@ History fit(Net& net, Optimizer&& optimizer, const Loss& loss, const data::Datas
     const std::size_t batch_size = std::min(options.batch_size, n);
     const std::size_t steps = (n + batch_size - 1) / batch_size;
 
+    const Backend& backend = net.backend();
     net.reserve(batch_size);
-    AlignedVector<float> batch_inputs(batch_size * in), batch_targets(batch_size * out);
+    typename Backend::template buffer<float> batch_inputs, batch_targets;
+    batch_inputs.resize(batch_size * in);
+    batch_targets.resize(batch_size * out);
+    std::vector<float> staging;
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
     Rng shuffler(mix64(options.seed ^ 0x5eedULL));
@@ -116,7 +141,7 @@ History fit(Net& net, Optimizer&& optimizer, const Loss& loss, const data::Datas
     Context context{Mode::training, options.seed, 0, 0};
     float best = std::numeric_limits<float>::infinity();
     std::size_t epochs_without_improvement = 0;
-    std::vector<float> best_weights;
+    detail::Snapshot best_weights;
 
     auto shuffle = [&] {
         if (options.shuffle)
@@ -139,14 +164,8 @@ History fit(Net& net, Optimizer&& optimizer, const Loss& loss, const data::Datas
         std::size_t correct_sum = 0, rows_seen = 0;
         for (std::size_t step = 0; step < steps; ++step) {
             std::size_t first = step * batch_size, batch = std::min(batch_size, n - first);
-            parallel_for(batch, parallel_grain / in + 1, [&](std::size_t begin, std::size_t end) {
-                for (std::size_t i = begin; i < end; ++i) {
-                    std::size_t row = order[first + i];
-                    std::copy_n(train.inputs.data() + row * in, in, batch_inputs.data() + i * in);
-                    std::copy_n(train.targets.data() + row * out, out,
-                                batch_targets.data() + i * out);
-                }
-            });
+            detail::gather_batch(backend, train, order.data() + first, batch, batch_inputs.data(),
+                                 batch_targets.data(), staging);
             std::size_t correct = 0;
             float value = detail::train_step(net, optimizer, loss, context, batch_inputs.data(),
                                              batch_targets.data(), batch, out, correct);
@@ -182,18 +201,34 @@ History fit(Net& net, Optimizer&& optimizer, const Loss& loss, const data::Datas
             if (figure < best - rule.min_delta) {
                 best = figure;
                 epochs_without_improvement = 0;
-                if (rule.restore_best_weights)
-                    best_weights.assign(net.parameters().begin(), net.parameters().end());
+                if (rule.restore_best_weights) best_weights.take(std::as_const(net));
             } else if (++epochs_without_improvement >= rule.patience) {
                 history.stopped_early = true;
-                if (rule.restore_best_weights && !best_weights.empty())
-                    std::copy(best_weights.begin(), best_weights.end(), net.parameters().begin());
+                if (rule.restore_best_weights && !best_weights.parameters.empty())
+                    best_weights.restore(net);
                 progress.note("early stopping after epoch " + std::to_string(epoch + 1));
                 break;
             }
         }
     }
     return history;
+}
+
+} // namespace detail
+
+template <class Net, class Opt, class L>
+History fit(Net& net, Opt&& optimizer, const L& loss, const data::Dataset& train,
+            const FitOptions& options = {}) {
+    using Backend = typename Net::backend_type;
+    static_assert(Loss<L, Backend>, "ctnn: fit needs a loss (losses/loss.hpp lists what one "
+                                    "provides); the notes name what is missing");
+    static_assert(Optimizer<std::remove_cvref_t<Opt>, Backend>,
+                  "ctnn: fit needs an optimizer (optimizers/optimizer.hpp lists what one "
+                  "provides); the notes name what is missing");
+    if constexpr (Loss<L, Backend> && Optimizer<std::remove_cvref_t<Opt>, Backend>)
+        return detail::fit_checked(net, optimizer, loss, train, options);
+    else
+        return {};
 }
 
 } // namespace ctnn

@@ -42,12 +42,18 @@ SequenceAccuracy sequence_accuracy(Net& net, const data::Dataset& data,
                                    std::size_t batch_size = 256) {
     detail::check_dataset<Net>(data, "sequence_accuracy", "the");
     using rows = detail::OutputRows<Net>;
+    using Backend = typename Net::backend_type;
+    const Backend& backend = net.backend();
     const std::size_t in = Net::input_shape::size, out = data.target_width();
+    detail::Staging<Backend> inputs, predictions;
     SequenceAccuracy result;
     for (std::size_t start = 0; start < data.size(); start += batch_size) {
         const std::size_t batch = std::min(batch_size, data.size() - start);
-        auto predictions = net.forward({data.inputs.data() + start * in, batch * in}, batch);
-        result.add(rows::batch(predictions.data(), data.targets.data() + start * out, batch, out),
+        const float* x = inputs.to_device(backend, data.inputs.data() + start * in, batch * in);
+        auto y = net.forward({x, batch * in}, batch);
+        // Counted on the host.
+        result.add(rows::batch(predictions.to_host(backend, y.data(), y.size()),
+                               data.targets.data() + start * out, batch, out),
                    rows::per_sample);
     }
     return result;

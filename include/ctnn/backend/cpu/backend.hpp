@@ -1,70 +1,78 @@
-// The CPU backend: the kernels every layer's math is written in. A GPU backend
-// provides the same static functions over device memory, so a network type
-// switches backends with one template argument.
+// The CPU backend: OpenBLAS for GEMM, OpenMP threads for everything else.
+// It is the worked example of the Backend concept (core/backend.hpp): each
+// operation below is one the concept lists, plus the CPU's fast path for
+// convolutions (backend/cpu/convolution.hpp).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <string_view>
 
+#include "ctnn/backend/cpu/buffer.hpp"
+#include "ctnn/backend/cpu/convolution.hpp"
 #include "ctnn/backend/cpu/openblas.hpp"
+#include "ctnn/backend/cpu/parallel.hpp"
 #include "ctnn/backend/cpu/small_gemm.hpp"
-#include "ctnn/core/buffer.hpp"
-#include "ctnn/core/parallel.hpp"
+#include "ctnn/core/backend.hpp"
 
 namespace ctnn::backend {
 
-struct Cpu {
-    static constexpr const char* name = "CPU";
+class Cpu {
+public:
+    static constexpr std::string_view name = "CPU";
+    static constexpr bool host_memory = true;
 
     template <class T>
-    using buffer = AlignedVector<T>;
+    using buffer = cpu::AlignedVector<T>;
 
     // Products with at most this many rows skip OpenBLAS (see small_gemm.hpp).
     static constexpr std::size_t small_batch = 4;
 
-    // Row-major C = alpha * op(A) * op(B) + beta * C, sizes as in BLAS.
-    static void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n,
-                     std::size_t k, float alpha, const float* a, std::size_t lda, const float* b,
-                     std::size_t ldb, float beta, float* c, std::size_t ldc) {
-        if (m <= small_batch && !transpose_a && !transpose_b && beta == 0.0f)
+    void gemm(Trans transpose_a, Trans transpose_b, std::size_t m, std::size_t n, std::size_t k,
+              float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+              float beta, float* c, std::size_t ldc) const {
+        const bool ta = transpose_a == Trans::yes, tb = transpose_b == Trans::yes;
+        if (m <= small_batch && !ta && !tb && beta == 0.0f)
             return cpu::small_gemm(m, n, k, alpha, a, lda, b, ldb, c, ldc);
-        cpu::OpenBlas::instance().sgemm(transpose_a, transpose_b, int(m), int(n), int(k), alpha,
-                                        a, int(lda), b, int(ldb), beta, c, int(ldc));
+        cpu::OpenBlas::instance().sgemm(ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b,
+                                        int(ldb), beta, c, int(ldc));
     }
 
-    // y[r][c] = op(y[r][c] + bias[c]): the epilogue of a Dense layer, one pass.
-    template <class Op>
-    static void bias_activation(float* y, const float* bias, std::size_t rows, std::size_t cols,
-                                Op op) {
-        parallel_for(rows, parallel_grain / cols + 1, [=](std::size_t first, std::size_t last) {
-            for (std::size_t r = first; r < last; ++r) {
-                float* row = y + r * cols;
-                for (std::size_t c = 0; c < cols; ++c) row[c] = op(row[c] + bias[c]);
-            }
-        });
+    void gemm_strided_batched(Trans transpose_a, Trans transpose_b, std::size_t m, std::size_t n,
+                              std::size_t k, float alpha, const float* a, std::size_t lda,
+                              std::size_t stride_a, const float* b, std::size_t ldb,
+                              std::size_t stride_b, float beta, float* c, std::size_t ldc,
+                              std::size_t stride_c, std::size_t count) const {
+        for (std::size_t i = 0; i < count; ++i)
+            gemm(transpose_a, transpose_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b,
+                 ldb, beta, c + i * stride_c, ldc);
     }
 
-    template <class Op>
-    static void activation(const float* x, float* y, std::size_t n, Op op) {
-        parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
-            for (std::size_t i = first; i < last; ++i) y[i] = op(x[i]);
-        });
+    // Contiguous ranges of indices per thread; below about parallel_grain
+    // values of work the calling thread runs them all.
+    template <class F>
+    void for_each(std::size_t n, F f, std::size_t cost = 1) const {
+        cpu::parallel_for(n, cpu::parallel_grain / std::max<std::size_t>(cost, 1) + 1,
+                          [&](std::size_t first, std::size_t last) {
+                              for (std::size_t i = first; i < last; ++i) f(i);
+                          });
     }
 
-    // dx = dy * op'(y); dx may alias dy.
-    template <class Op>
-    static void activation_backward(const float* y, const float* dy, float* dx, std::size_t n,
-                                    Op op) {
-        parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
-            for (std::size_t i = first; i < last; ++i) dx[i] = dy[i] * op.derivative(y[i]);
-        });
+    // One thread, index order: the same sum on every machine.
+    template <class F>
+    double transform_sum(std::size_t n, F f) const {
+        double sum = 0.0;
+        for (std::size_t i = 0; i < n; ++i) sum += f(i);
+        return sum;
     }
 
-    // out[c] = sum over rows of x[r][c]: bias gradients. Split by columns, so
-    // every sum runs in the same order whatever the thread count.
-    static void column_sums(const float* x, std::size_t rows, std::size_t cols, float* out) {
-        parallel_for(cols, parallel_grain / rows + 1, [=](std::size_t first, std::size_t last) {
-            std::fill(out + first, out + last, 0.0f);
+    // Split by columns, so that every sum runs in row order whatever the
+    // thread count.
+    void column_sums(const float* x, std::size_t rows, std::size_t cols, float* out,
+                     float beta = 0.0f) const {
+        cpu::parallel_for(cols, cpu::parallel_grain / std::max<std::size_t>(rows, 1) + 1,
+                          [=](std::size_t first, std::size_t last) {
+            if (beta == 0.0f) std::fill(out + first, out + last, 0.0f);
             for (std::size_t r = 0; r < rows; ++r) {
                 const float* row = x + r * cols;
                 for (std::size_t c = first; c < last; ++c) out[c] += row[c];
@@ -72,31 +80,40 @@ struct Cpu {
         });
     }
 
-    // out[r] = sum over columns of x[r][c]: bias gradients of channel-major data.
-    static void row_sums(const float* x, std::size_t rows, std::size_t cols, float* out) {
-        parallel_for(rows, parallel_grain / cols + 1, [=](std::size_t first, std::size_t last) {
-            for (std::size_t r = first; r < last; ++r) {
-                float sum = 0.0f;
-                for (std::size_t c = 0; c < cols; ++c) sum += x[r * cols + c];
-                out[r] = sum;
-            }
-        });
-    }
-
-    // y += alpha * x
-    static void axpy(std::size_t n, float alpha, const float* x, float* y) {
-        parallel_for(n, parallel_grain, [=](std::size_t first, std::size_t last) {
+    void axpy(std::size_t n, float alpha, const float* x, float* y) const {
+        cpu::parallel_for(n, cpu::parallel_grain, [=](std::size_t first, std::size_t last) {
             for (std::size_t i = first; i < last; ++i) y[i] += alpha * x[i];
         });
     }
 
-    static float sum_of_squares(const float* x, std::size_t n) {
-        float sum = 0.0f;
-        for (std::size_t i = 0; i < n; ++i) sum += x[i] * x[i];
-        return sum;
+    void fill(float* x, std::size_t n, float value) const { std::fill_n(x, n, value); }
+    void copy(const float* from, float* to, std::size_t n) const {
+        if (from != to) std::copy_n(from, n, to);
     }
+    // Device memory is host memory: a transfer is a copy, or nothing.
+    void to_device(const float* host, float* device, std::size_t n) const { copy(host, device, n); }
+    void to_host(const float* device, float* host, std::size_t n) const { copy(device, host, n); }
 
-    static void copy(const float* x, float* y, std::size_t n) { std::copy(x, x + n, y); }
+    // The fast path for convolutions: each thread takes a share of the batch
+    // and runs it in cache-sized chunks (backend/cpu/convolution.hpp).
+    template <class Geometry>
+    std::size_t convolution_workspace() const {
+        return cpu::ChunkedConvolution<Geometry>::workspace_size();
+    }
+    template <class Geometry, class Sink>
+    void convolve(const float* kernel, const float* x, float* y, std::size_t batch,
+                  float* workspace, const Sink& sink) const {
+        cpu::ChunkedConvolution<Geometry>::forward(*this, kernel, x, y, batch, workspace, sink);
+    }
+    template <class Geometry, class Sink>
+    void convolve_backward(const float* kernel, const float* x, const float* y, const float* dy,
+                           float* dx, float* kernel_gradient, float* bias_gradient,
+                           std::size_t batch, float* workspace, const Sink& sink) const {
+        cpu::ChunkedConvolution<Geometry>::backward(*this, kernel, x, y, dy, dx, kernel_gradient,
+                                                    bias_gradient, batch, workspace, sink);
+    }
 };
+
+static_assert(Backend<Cpu>);
 
 } // namespace ctnn::backend

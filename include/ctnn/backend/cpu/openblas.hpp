@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-namespace ctnn::cpu {
+namespace ctnn::backend::cpu {
 
 struct BlasInfo {
     std::string library;    // the file that was loaded
@@ -138,4 +138,4 @@ private:
 
 inline const BlasInfo& blas_info() { return OpenBlas::instance().info(); }
 
-} // namespace ctnn::cpu
+} // namespace ctnn::backend::cpu

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <utility>
 
-#include "ctnn/core/parallel.hpp"
+#include "ctnn/backend/cpu/parallel.hpp"
 
-namespace ctnn::cpu {
+namespace ctnn::backend::cpu {
 
 namespace detail {
 
@@ -108,4 +108,4 @@ inline void small_gemm(std::size_t m, std::size_t n, std::size_t k, float alpha,
     });
 }
 
-} // namespace ctnn::cpu
+} // namespace ctnn::backend::cpu

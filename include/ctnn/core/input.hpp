@@ -1,4 +1,4 @@
-// Input<dims...>: the first element of every Sequential; fixes the sample shape.
+// Input<dims...>: the first element of every network; fixes the sample shape.
 #pragma once
 
 #include <cstddef>

@@ -11,7 +11,7 @@
 #include <omp.h>
 #endif
 
-namespace ctnn {
+namespace ctnn::backend::cpu {
 
 // Calls body(begin, end) over a partition of [0, n); ranges below `grain`
 // elements run on the calling thread alone, where waking threads costs more
@@ -55,6 +55,14 @@ void parallel_threads(Body&& body) {
     body(std::size_t{0}, std::size_t{1});
 }
 
+// Waits for every thread of the team that parallel_threads() runs; outside
+// a team it returns at once.
+inline void team_barrier() {
+#if defined(_OPENMP)
+#pragma omp barrier
+#endif
+}
+
 // The threads parallel_threads() runs on.
 inline std::size_t thread_count() {
 #if defined(_OPENMP)
@@ -78,4 +86,4 @@ constexpr Share share_of(std::size_t n, std::size_t index, std::size_t count) {
 // Below this many elements an element-wise pass stays on one thread.
 inline constexpr std::size_t parallel_grain = 16384;
 
-} // namespace ctnn
+} // namespace ctnn::backend::cpu

@@ -6,7 +6,7 @@
 #include <new>
 #include <vector>
 
-namespace ctnn {
+namespace ctnn::backend::cpu {
 
 template <class T, std::size_t Alignment = 64>
 struct AlignedAllocator {
@@ -31,4 +31,4 @@ struct AlignedAllocator {
 template <class T>
 using AlignedVector = std::vector<T, AlignedAllocator<T>>;
 
-} // namespace ctnn
+} // namespace ctnn::backend::cpu

@@ -1,0 +1,128 @@
+// What a backend provides. Layers, losses and optimizers never loop over
+// tensors themselves: they hand the backend a GEMM, a reduction, or a
+// functor to run over n indices. A functor's call operator is marked
+// CTNN_HOST_DEVICE and touches only the pointers it holds, so the same
+// functor runs on CPU threads and as a GPU kernel.
+//
+// A backend is an object a network holds (it may own a device, a stream, a
+// BLAS handle); every operation is a const member. Its buffers hold device
+// memory; host_memory says whether the host can read that memory directly
+// (the CPU backend), which saves the transfers.
+//
+// Random numbers need no backend support: dropout masks and noise are
+// counter-based (core/random.hpp), so any thread or GPU lane computes element
+// i's draw on its own, and every backend draws the same numbers.
+//
+// A backend may also offer fast paths the generic code looks for: the CPU
+// backend's convolve() runs a convolution in per-thread, cache-sized chunks
+// (backend/generic/convolution.hpp dispatches).
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include "ctnn/core/config.hpp"
+
+namespace ctnn {
+
+// Whether a GEMM operand is used as stored or transposed.
+enum class Trans : bool { no = false, yes = true };
+
+namespace detail {
+
+// Stand-ins for the functors layers pass, to state the requirements.
+struct IndexFunctor {
+    CTNN_HOST_DEVICE void operator()(std::size_t) const {}
+};
+struct IndexValue {
+    CTNN_HOST_DEVICE double operator()(std::size_t) const { return 0.0; }
+};
+
+} // namespace detail
+
+// The operations, in the order a new backend would write them (the CPU
+// backend, backend/cpu/backend.hpp, is the worked example):
+template <class B>
+concept Backend = requires(const B& backend, float* out, const float* in, std::size_t n,
+                           float alpha) {
+    // A name for messages, and whether its memory is host memory.
+    { B::name } -> std::convertible_to<std::string_view>;
+    { B::host_memory } -> std::convertible_to<bool>;
+    // Device arrays: data() is a device pointer, resize() keeps nothing.
+    typename B::template buffer<float>;
+    typename B::template buffer<std::uint32_t>;
+    // Row-major C = alpha op(A) op(B) + beta C, sizes as in BLAS, and the
+    // same for `count` products whose operands lie `stride` floats apart.
+    backend.gemm(Trans::no, Trans::no, n, n, n, alpha, in, n, in, n, alpha, out, n);
+    backend.gemm_strided_batched(Trans::no, Trans::no, n, n, n, alpha, in, n, n, in, n, n, alpha,
+                                 out, n, n, n);
+    // f(i) for every i in [0, n), in any order and on any thread; `cost`
+    // says roughly how many values one index touches.
+    backend.for_each(n, detail::IndexFunctor{});
+    backend.for_each(n, detail::IndexFunctor{}, n);
+    // The sum of f(i) over [0, n) in double, in an order that does not
+    // depend on the machine's thread count.
+    { backend.transform_sum(n, detail::IndexValue{}) } -> std::same_as<double>;
+    // Sums over the rows of a row-major matrix, out[c] = sum_r x[r][c] (bias
+    // gradients); `beta` 1 adds to out instead of overwriting it.
+    backend.column_sums(in, n, n, out, alpha);
+    // y += alpha x; fills and copies on the device; transfers.
+    backend.axpy(n, alpha, in, out);
+    backend.fill(out, n, alpha);
+    backend.copy(in, out, n);
+    backend.to_device(in, out, n);
+    backend.to_host(in, out, n);
+};
+
+namespace detail {
+
+// A backend that does nothing, standing in for one that failed its check so
+// that the failed static_assert stays the only error.
+struct StandInBackend {
+    static constexpr std::string_view name = "stand-in";
+    static constexpr bool host_memory = true;
+    template <class T>
+    struct buffer {
+        T* data() { return nullptr; }
+        const T* data() const { return nullptr; }
+        std::size_t size() const { return 0; }
+        void resize(std::size_t) {}
+        void assign(std::size_t, T) {}
+    };
+    void gemm(Trans, Trans, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
+              const float*, std::size_t, float, float*, std::size_t) const {}
+    void gemm_strided_batched(Trans, Trans, std::size_t, std::size_t, std::size_t, float,
+                              const float*, std::size_t, std::size_t, const float*, std::size_t,
+                              std::size_t, float, float*, std::size_t, std::size_t,
+                              std::size_t) const {}
+    template <class F>
+    void for_each(std::size_t, F, std::size_t = 1) const {}
+    template <class F>
+    double transform_sum(std::size_t, F) const { return 0.0; }
+    void column_sums(const float*, std::size_t, std::size_t, float*, float = 0.0f) const {}
+    void axpy(std::size_t, float, const float*, float*) const {}
+    void fill(float*, std::size_t, float) const {}
+    void copy(const float*, float*, std::size_t) const {}
+    void to_device(const float*, float*, std::size_t) const {}
+    void to_host(const float*, float*, std::size_t) const {}
+};
+
+// The check is a function that decltype deduces, not a class: Clang marks a
+// class whose static_assert failed as invalid and errs again at every use
+// of its members, while a function's return type stays usable.
+template <class B>
+constexpr auto check_backend() {
+    static_assert(Backend<B>, "ctnn: the network's backend lacks an operation the ctnn::Backend "
+                              "concept lists (core/backend.hpp); the notes name it");
+    return std::type_identity<std::conditional_t<Backend<B>, B, StandInBackend>>{};
+}
+// BackendCheck<B>::type: B, or the stand-in after the failed check.
+template <class B>
+using BackendCheck = decltype(check_backend<B>());
+
+} // namespace detail
+
+} // namespace ctnn

@@ -1,0 +1,23 @@
+// What a forward or backward call needs besides tensors: the mode, and the
+// seeds and counters that the random layers (dropout, noise) draw from.
+#pragma once
+
+#include <cstdint>
+
+namespace ctnn {
+
+enum class Mode { inference, training };
+
+struct Context {
+    Mode mode = Mode::inference;
+    std::uint64_t seed = 0;    // run seed: dropout masks and noise derive from it
+    std::uint64_t step = 0;    // training step: a new mask every step
+    std::uint64_t stream = 0;  // set by the network: each layer draws from its own stream
+    // Fused groups also keep the outputs of the layers inside them, so that
+    // Network::layer_output() can return those (plots of a layer's maps).
+    bool keep_layer_outputs = false;
+
+    bool training() const { return mode == Mode::training; }
+};
+
+} // namespace ctnn

@@ -1,0 +1,536 @@
+// Network<Backend, Fusion, Input<...>, Layers...>: a network whose topology
+// is a type list (ctnn::Sequential is the CPU one). Shapes, array sizes and
+// offsets, and fusion are computed at compile time; the batch size is the
+// only run-time extent.
+#pragma once
+
+#include <array>
+#include <boost/mp11/algorithm.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xtensor.hpp>
+
+#include "ctnn/core/backend.hpp"
+#include "ctnn/core/bind.hpp"
+#include "ctnn/core/config_list.hpp"
+#include "ctnn/core/fixed_string.hpp"
+#include "ctnn/core/fusion.hpp"
+#include "ctnn/core/layer.hpp"
+#include "ctnn/core/passes.hpp"
+#include "ctnn/core/random.hpp"
+#include "ctnn/core/walk.hpp"
+#include "ctnn/core/input.hpp"
+
+namespace ctnn {
+
+// Seeds a network's weight initialisation: Net net{ctnn::Seed{42}}.
+struct Seed {
+    std::uint64_t value = 0;
+};
+
+// What output_gradient() holds when backward() starts: the gradient of the
+// network's output, or, for a loss folded into the output activation (softmax
+// with cross-entropy), that of the activation's input.
+enum class OutputGradient { of_output, of_folded_activation };
+
+namespace detail {
+
+// A stand-in shape when the first layer is not an Input, so that the one
+// static_assert in Network is the only error.
+template <class First>
+struct first_shape {
+    using type = Shape<1>;
+};
+template <std::size_t... Dims>
+struct first_shape<Input<Dims...>> {
+    using type = Shape<Dims...>;
+};
+
+template <class T, class... Candidates>
+concept one_of = (std::is_same_v<T, Candidates> || ...);
+
+// Position of the N-th layer of type T in Layers, or npos.
+template <class T, std::size_t N, class... Layers>
+constexpr std::size_t nth_position() {
+    constexpr std::array<bool, sizeof...(Layers)> same{std::is_same_v<T, Layers>...};
+    std::size_t seen = 0;
+    for (std::size_t i = 0; i < same.size(); ++i)
+        if (same[i] && seen++ == N) return i;
+    return std::numeric_limits<std::size_t>::max();
+}
+
+// Where layer LayerIndex's arrays start in the flat buffers: every layer
+// owns its arrays in list order, fused or not.
+template <std::size_t LayerIndex, class... Bound>
+constexpr std::size_t parameter_offset(mp_list<Bound...>) {
+    return ((Bound::index < LayerIndex ? Bound::param_count : 0) + ... + std::size_t{0});
+}
+
+// The group whose last layer is LayerIndex, or npos.
+template <std::size_t LayerIndex, class... G>
+constexpr std::size_t group_ending_at(mp_list<G...>) {
+    constexpr std::array<std::size_t, sizeof...(G)> last{G::last::index...};
+    for (std::size_t g = 0; g < last.size(); ++g)
+        if (last[g] == LayerIndex) return g;
+    return std::numeric_limits<std::size_t>::max();
+}
+
+// The index of the array called Name among a layer's own arrays, or npos.
+template <class Arrays>
+constexpr std::size_t array_named(const Arrays& arrays, std::string_view name) {
+    for (std::size_t i = 0; i < arrays.size(); ++i)
+        if (arrays[i].name == name) return i;
+    return std::numeric_limits<std::size_t>::max();
+}
+
+// Host views of device memory: the memory itself where the host can read
+// it, else a copy.
+template <class Backend, class T, std::size_t Rank>
+auto host_tensor(const Backend& backend, T* data, const std::array<std::size_t, Rank>& shape) {
+    std::size_t size = 1;
+    for (std::size_t extent : shape) size *= extent;
+    if constexpr (Backend::host_memory) {
+        return xt::adapt(data, size, xt::no_ownership(), shape);
+    } else {
+        xt::xtensor<float, Rank> copy(shape);
+        backend.to_host(data, copy.data(), size);
+        return copy;
+    }
+}
+
+// w -> w^2, for the regularisers' penalty.
+struct SquareOf {
+    const float* values;
+    CTNN_HOST_DEVICE double operator()(std::size_t i) const { return double(values[i]) * values[i]; }
+};
+
+template <class T>
+concept complete = requires { sizeof(T); };
+
+// The fusion rules for Backend, or none (the check below reports it).
+template <class Backend>
+struct rules_of {
+    using type = mp_list<>;
+};
+template <class Backend>
+    requires complete<fusion_rules_for<Backend>>
+struct rules_of<Backend> {
+    using type = typename fusion_rules_for<Backend>::type;
+};
+
+template <std::size_t... Dims>
+constexpr std::array<std::size_t, sizeof...(Dims) + 1> batch_shape(std::size_t batch, Shape<Dims...>) {
+    return {batch, Dims...};
+}
+
+} // namespace detail
+
+template <class Backend, Fusion F, class First, class... Layers>
+class Network {
+    static_assert(is_input<First>,
+                  "ctnn: a Sequential starts with ctnn::Input<dims...>, e.g. Sequential<Input<784>, "
+                  "Dense<10>>");
+    using device = typename detail::BackendCheck<Backend>::type;
+    static_assert(detail::complete<fusion_rules_for<Backend>>,
+                  "ctnn: include ctnn/layers/fusion_rules.hpp (ctnn/ctnn.hpp and ctnn/sequential.hpp "
+                  "do): a network groups its layers by those rules");
+    using rules = typename detail::rules_of<Backend>::type;
+    using bound_layers = detail::bind_layers<typename detail::first_shape<First>::type, Layers...>;
+    using groups = detail::group_layers<bound_layers, rules, F>;
+    using configs = detail::ConfigList<First, Layers...>;
+    using input = typename detail::first_shape<First>::type;
+    using passes = detail::Passes<device, groups, input>;
+    // The same layers one by one, sharing the buffers: run when a forward
+    // call asks to keep every layer's output.
+    using layer_by_layer = detail::Passes<
+        device, detail::group_layers<bound_layers, rules, Fusion::unfused>, input>;
+
+public:
+    using backend_type = Backend;
+    using input_shape = input;
+    // Each layer bound to its place: BoundLayer<index, layer, input_shape>.
+    using layers = bound_layers;
+    using output_shape = typename boost::mp11::mp_back<
+        boost::mp11::mp_push_front<bound_layers, detail::BoundInput<input_shape>>>::output_shape;
+    // The last layer: a loss may fold into it (softmax with cross-entropy).
+    using output_layer = boost::mp11::mp_back<boost::mp11::mp_list<First, Layers...>>;
+    static constexpr std::size_t param_count = passes::param_count;
+    static constexpr std::size_t state_count = passes::state_count;
+    static constexpr std::size_t layer_count = sizeof...(Layers);
+    static constexpr bool fused = F == Fusion::fused;
+    // Run-time units: how many impls run, after fusion.
+    static constexpr std::size_t pass_count = passes::count;
+
+    // The same network without fusion (for tests) or on another backend.
+    using unfused = Network<Backend, Fusion::unfused, First, Layers...>;
+    template <class OtherBackend>
+    using on = Network<OtherBackend, F, First, Layers...>;
+
+    // Arguments configure layers by type: the n-th argument of type L goes to
+    // the n-th layer of type L; the others keep their defaults. A Seed
+    // argument seeds the weight initialisation; a Backend argument is the
+    // backend the network runs on.
+    template <class... Args>
+        requires(detail::one_of<Args, Seed, Backend, Layers...> && ...)
+    explicit Network(const Args&... args)
+        : backend_(choose_backend(args...)),
+          configs_(configure(std::index_sequence_for<Args...>{}, args...)),
+          passes_(configs_),
+          variables_(list_variables()),
+          regularized_(list_regularized()) {
+        params_.resize(param_count);
+        grads_.resize(param_count);
+        state_.resize(state_count);
+        initialize(select<Seed>(Seed{}, args...).value);
+    }
+
+    // A copy has its own buffers and workspaces, and no last forward pass.
+    Network(const Network& other)
+        : backend_(other.backend_),
+          configs_(other.configs_),
+          passes_(other.passes_),
+          params_(other.params_),
+          grads_(other.grads_),
+          state_(other.state_),
+          variables_(other.variables_),
+          regularized_(other.regularized_) {}
+    Network& operator=(const Network& other) {
+        if (this != &other) {
+            backend_ = other.backend_;
+            configs_ = other.configs_;
+            passes_ = other.passes_;
+            params_ = other.params_;
+            grads_ = other.grads_;
+            state_ = other.state_;
+            variables_ = other.variables_;
+            regularized_ = other.regularized_;
+            layer_by_layer_.reset();
+            last_batch_ = 0;
+            ++version_;
+        }
+        return *this;
+    }
+
+    const Backend& backend() const { return backend_; }
+
+    // Draws fresh initial weights and resets the state (running statistics).
+    void initialize(std::uint64_t seed) {
+        Rng rng(seed);
+        std::vector<float> params(param_count), state(state_count);
+        for_each_array<bound_layers>([&](auto bound) -> const auto& { return config_of(bound); },
+                                     [&](const ArrayPath&, const auto& array, std::size_t offset) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(array)>, ParameterArray>)
+                ctnn::initialize(array.initializer,
+                                 std::span<float>(params).subspan(offset, array.size()),
+                                 array.fan_in(), array.fan_out(), rng);
+            else
+                std::fill_n(state.begin() + std::ptrdiff_t(offset), array.size(), array.initial);
+        });
+        backend_.to_device(params.data(), params_.data(), param_count);
+        backend_.to_device(state.data(), state_.data(), state_count);
+        ++version_;
+    }
+
+    // The flat buffers, in device memory: parameters, their gradients, and the
+    // state (each BatchNorm's running mean, then variance). Taking a writable
+    // view counts as a change, so that caches derived from them (a folded
+    // BatchNorm) are rebuilt.
+    std::span<float> parameters() {
+        ++version_;
+        return {params_.data(), param_count};
+    }
+    std::span<const float> parameters() const { return {params_.data(), param_count}; }
+    std::span<float> gradients() { return {grads_.data(), param_count}; }
+    std::span<const float> gradients() const { return {grads_.data(), param_count}; }
+    std::span<float> state() {
+        ++version_;
+        return {state_.data(), state_count};
+    }
+    std::span<const float> state() const { return {state_.data(), state_count}; }
+
+    // Every parameter array as a variable, in buffer order.
+    std::span<const Variable> variables() const { return variables_; }
+    // What an optimizer step updates.
+    ParameterSet trainable() { return {parameters(), gradients(), variables_}; }
+
+    // The layer descriptors as configured (hyper-parameters).
+    template <std::size_t LayerIndex>
+    const auto& layer() const {
+        return detail::config_at<LayerIndex>(configs_);
+    }
+
+    // One layer's slice of parameters(), counted as layer<I>() counts (the
+    // Input is 0), in its declared order.
+    template <std::size_t LayerIndex>
+    std::span<float> layer_parameters() {
+        return parameters().subspan(layer_parameter_offset<LayerIndex>(),
+                                    bound_layer<LayerIndex>::param_count);
+    }
+    template <std::size_t LayerIndex>
+    std::span<const float> layer_parameters() const {
+        return parameters().subspan(layer_parameter_offset<LayerIndex>(),
+                                    bound_layer<LayerIndex>::param_count);
+    }
+
+    // One of a layer's parameter arrays by name, as an xtensor of its
+    // declared shape: net.parameter<1, "kernel">() is (inputs, units) for a
+    // Dense layer, (filters, channels, height, width) for a Conv2D. On a
+    // host-memory backend it is a view of the parameters; elsewhere a copy.
+    template <std::size_t LayerIndex, fixed_string Name>
+    auto parameter() {
+        ++version_;
+        return parameter_view<LayerIndex, Name>(params_.data());
+    }
+    template <std::size_t LayerIndex, fixed_string Name>
+    auto parameter() const {
+        return parameter_view<LayerIndex, Name>(static_cast<const float*>(params_.data()));
+    }
+
+    // Layer LayerIndex's outputs for the samples of the last forward() call,
+    // shaped (batch, output dims...), valid until the next call; a layer that
+    // passes its input through returns that input. A layer that runs fused
+    // with the ones after it keeps its output only when that call's context
+    // asked for keep_layer_outputs.
+    template <std::size_t LayerIndex>
+    auto layer_output() const {
+        static_assert(LayerIndex >= 1 && LayerIndex <= layer_count,
+                      "ctnn: layer index out of range: layer 1 is the one after the Input");
+        if (last_batch_ == 0)
+            throw std::logic_error("ctnn: layer_output() needs a forward() call first");
+        constexpr std::size_t group = detail::group_ending_at<LayerIndex>(groups{});
+        const float* rows = nullptr;
+        if (layer_by_layer_ && last_run_layer_by_layer_)
+            rows = layer_by_layer_->output(LayerIndex - 1);
+        else if constexpr (group != std::numeric_limits<std::size_t>::max())
+            rows = passes_.output(group);
+        else
+            throw std::logic_error(
+                "ctnn: layer " + std::to_string(LayerIndex) +
+                " runs fused with the layers after it, so the last forward() kept no output of "
+                "its own; pass a Context with keep_layer_outputs = true to forward()");
+        return detail::host_tensor(
+            backend_, rows,
+            detail::batch_shape(last_batch_, typename bound_layer<LayerIndex>::output_shape{}));
+    }
+
+    // Sizes every workspace for batches up to max_batch. Forward calls do it on
+    // demand; calling it first keeps later calls free of allocation.
+    void reserve(std::size_t max_batch) { passes_.reserve(backend_, max_batch); }
+
+    // Runs `batch` samples (rows of input_shape::size floats, in device
+    // memory) through the network; returns the output rows, owned by the
+    // network and valid until the next call.
+    std::span<const float> forward(std::span<const float> inputs, std::size_t batch,
+                                   Context context = {}) {
+        if (batch == 0 || inputs.size() != batch * input_shape::size)
+            throw std::invalid_argument(
+                "ctnn: forward got " + std::to_string(inputs.size()) + " values for " +
+                std::to_string(batch) + " samples, but the network's input is " +
+                to_string(input_shape{}) + " (" + std::to_string(input_shape::size) +
+                " values per sample)");
+        context.stream = 0;
+        const LayerCall<device> call = whole_call(context, batch);
+        last_run_layer_by_layer_ = context.keep_layer_outputs;
+        const float* y = nullptr;
+        if (last_run_layer_by_layer_) {
+            if (!layer_by_layer_) layer_by_layer_.emplace(configs_);
+            y = layer_by_layer_->forward(call, inputs.data());
+        } else {
+            y = passes_.forward(call, inputs.data());
+        }
+        last_batch_ = batch;
+        return {y, batch * output_shape::size};
+    }
+
+    // Where the loss writes the gradient that backward() starts from; it
+    // holds batch * output_shape::size floats and is overwritten by backward().
+    float* output_gradient() {
+        return last_run_layer_by_layer_ && layer_by_layer_ ? layer_by_layer_->output_gradient()
+                                                           : passes_.output_gradient();
+    }
+
+    // Back-propagates the gradient in output_gradient() through the layers of
+    // the last forward() call, filling gradients().
+    void backward(Context context, std::size_t batch,
+                  OutputGradient given = OutputGradient::of_output) {
+        if (batch != last_batch_)
+            throw std::logic_error("ctnn: backward for a batch of " + std::to_string(batch) +
+                                   " samples follows a forward pass of " +
+                                   std::to_string(last_batch_));
+        context.stream = 0;
+        LayerCall<device> call = whole_call(context, batch);
+        call.grads = grads_.data();
+        call.folded_output = given == OutputGradient::of_folded_activation;
+        if (last_run_layer_by_layer_ && layer_by_layer_)
+            layer_by_layer_->backward(call, nullptr);
+        else
+            passes_.backward(call, nullptr);
+        // The regularisers' gradients, 2 l2 w, once every layer's are in.
+        for (const Regularized& r : regularized_)
+            backend_.axpy(r.size, 2.0f * r.l2, params_.data() + r.offset, grads_.data() + r.offset);
+    }
+
+    // Sum of the layers' regularisation losses, l2 * sum(w^2) over each
+    // array that has a regulariser.
+    float penalty() const {
+        double total = 0.0;
+        for (const Regularized& r : regularized_)
+            total += double(r.l2) * backend_.transform_sum(r.size, detail::SquareOf{params_.data() + r.offset});
+        return float(total);
+    }
+
+private:
+    template <std::size_t LayerIndex>
+    using bound_layer = boost::mp11::mp_at_c<bound_layers, LayerIndex - 1>;
+
+    template <class Bound>
+    const auto& config_of(Bound) const {
+        return detail::config_at<Bound::index>(configs_);
+    }
+
+    LayerCall<device> whole_call(const Context& context, std::size_t batch) {
+        LayerCall<device> call{backend_, context, batch};
+        call.params = params_.data();
+        call.state = state_.data();
+        call.version = version_;
+        return call;
+    }
+
+    std::vector<Variable> list_variables() const {
+        std::vector<Variable> list;
+        const std::size_t width = std::max<std::size_t>(2, std::to_string(layer_count).size());
+        for_each_array<bound_layers>([&](auto bound) -> const auto& { return config_of(bound); },
+                                     [&](const ArrayPath& path, const auto& array, std::size_t offset) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(array)>, ParameterArray>) {
+                std::string name;
+                for (std::size_t d = 0; d < path.depth; ++d)
+                    name += layer_name(path.steps[d].index, path.steps[d].type, d == 0 ? width : 1) + "/";
+                list.push_back({name + std::string(array.name), array.name, offset, array.size()});
+            }
+        });
+        return list;
+    }
+
+    // A parameter array with an L2 regulariser.
+    struct Regularized {
+        std::size_t offset = 0, size = 0;
+        float l2 = 0.0f;
+    };
+    std::vector<Regularized> list_regularized() const {
+        std::vector<Regularized> list;
+        for_each_array<bound_layers>([&](auto bound) -> const auto& { return config_of(bound); },
+                                     [&](const ArrayPath&, const auto& array, std::size_t offset) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(array)>, ParameterArray>)
+                if (array.l2 != 0.0f) list.push_back({offset, array.size(), array.l2});
+        });
+        return list;
+    }
+
+    template <std::size_t LayerIndex>
+    static constexpr std::size_t layer_parameter_offset() {
+        static_assert(LayerIndex >= 1 && LayerIndex <= layer_count,
+                      "ctnn: layer index out of range: layer 1 is the one after the Input");
+        return detail::parameter_offset<LayerIndex>(bound_layers{});
+    }
+
+    template <std::size_t LayerIndex, fixed_string Name, class T>
+    auto parameter_view(T* params) const {
+        static_assert(LayerIndex >= 1 && LayerIndex <= layer_count,
+                      "ctnn: layer index out of range: layer 1 is the one after the Input");
+        using B = bound_layer<LayerIndex>;
+        constexpr auto arrays = default_arrays<ParameterArray, typename B::layer, typename B::input_shape>;
+        constexpr std::size_t index = detail::array_named(arrays, Name.view());
+        static_assert(index != std::numeric_limits<std::size_t>::max(),
+                      "ctnn: the layer declares no parameter array of that name (see its "
+                      "parameters())");
+        if constexpr (index != std::numeric_limits<std::size_t>::max()) {
+            constexpr ParameterArray array = arrays[index];
+            constexpr std::size_t start = [&] {
+                std::size_t at = layer_parameter_offset<LayerIndex>() +
+                                 detail::sublayer_counts<typename B::layer, typename B::input_shape>::params;
+                for (std::size_t i = 0; i < index; ++i) at += arrays[i].size();
+                return at;
+            }();
+            std::array<std::size_t, array.shape.rank> shape{};
+            for (std::size_t i = 0; i < shape.size(); ++i) shape[i] = array.shape.extent[i];
+            return detail::host_tensor(backend_, params + start, shape);
+        }
+    }
+
+    template <class... Args, std::size_t... A>
+    static configs configure(std::index_sequence<A...>, const Args&... args) {
+        configs result;
+        (assign<position_for<A, Args...>()>(result, args), ...);
+        return result;
+    }
+
+    // The layer that the K-th constructor argument configures.
+    template <std::size_t K, class... Args>
+    static constexpr std::size_t position_for() {
+        using arg = boost::mp11::mp_at_c<boost::mp11::mp_list<Args...>, K>;
+        if constexpr (std::is_same_v<arg, Seed> || std::is_same_v<arg, Backend>) {
+            return std::numeric_limits<std::size_t>::max();
+        } else {
+            constexpr std::size_t earlier = boost::mp11::mp_count<
+                boost::mp11::mp_take_c<boost::mp11::mp_list<Args...>, K>, arg>::value;
+            constexpr std::size_t position = detail::nth_position<arg, earlier, First, Layers...>();
+            static_assert(position != std::numeric_limits<std::size_t>::max(),
+                          "ctnn: more constructor arguments of a layer type than layers of that "
+                          "type in the network");
+            return position;
+        }
+    }
+
+    template <std::size_t Position, class Arg>
+    static void assign(configs& result, const Arg& arg) {
+        if constexpr (Position != std::numeric_limits<std::size_t>::max())
+            detail::config_at<Position>(result) = arg;
+    }
+
+    template <class... Args>
+    static device choose_backend(const Args&... args) {
+        if constexpr (std::is_same_v<device, Backend>)
+            return select<Backend>(Backend{}, args...);
+        else
+            return device{};
+    }
+
+    // The last argument of type T, or `fallback`.
+    template <class T, class... Args>
+    static T select(T fallback, const Args&... args) {
+        ((fallback = pick<T>(args, fallback)), ...);
+        return fallback;
+    }
+    template <class T, class Arg>
+    static T pick(const Arg& arg, const T& current) {
+        if constexpr (std::is_same_v<Arg, T>)
+            return arg;
+        else
+            return current;
+    }
+
+    device backend_;
+    configs configs_;
+    passes passes_;
+    typename device::template buffer<float> params_;
+    typename device::template buffer<float> grads_;
+    typename device::template buffer<float> state_;
+    std::vector<Variable> variables_;
+    std::vector<Regularized> regularized_;
+    std::optional<layer_by_layer> layer_by_layer_;
+    bool last_run_layer_by_layer_ = false;
+    std::uint64_t version_ = 0;
+    std::size_t last_batch_ = 0;
+};
+
+} // namespace ctnn
