@@ -43,15 +43,32 @@ struct Rows {
     CTNN_HOST_DEVICE static constexpr std::size_t channel(std::size_t, std::size_t j) { return j; }
 };
 
-// The stages: value (of channel c, at output index i) -> value.
+// The stages: value (of channel c, at output index i) -> value. at(c) is
+// the same stage for channel c alone, its per-channel values read once: what
+// a sink over one channel's plane runs in its inner loops.
+struct ChannelBias {
+    static constexpr bool value_independent = true;
+    float bias;
+    CTNN_HOST_DEVICE float forward(float v, std::size_t, std::size_t) const { return v + bias; }
+    CTNN_HOST_DEVICE float backward(float g, float, std::size_t, std::size_t) const { return g; }
+    CTNN_HOST_DEVICE ChannelBias at(std::size_t) const { return *this; }
+};
 struct Bias {
     static constexpr bool value_independent = true;
     const float* bias;
     CTNN_HOST_DEVICE float forward(float v, std::size_t c, std::size_t) const { return v + bias[c]; }
     CTNN_HOST_DEVICE float backward(float g, float, std::size_t, std::size_t) const { return g; }
+    CTNN_HOST_DEVICE ChannelBias at(std::size_t c) const { return {bias[c]}; }
 };
 
 // (v - centre) * scale + shift: BatchNorm with its running statistics.
+struct ChannelNormalize {
+    static constexpr bool value_independent = true;
+    float centre, scale, shift;
+    CTNN_HOST_DEVICE float forward(float v, std::size_t, std::size_t) const { return (v - centre) * scale + shift; }
+    CTNN_HOST_DEVICE float backward(float g, float, std::size_t, std::size_t) const { return g * scale; }
+    CTNN_HOST_DEVICE ChannelNormalize at(std::size_t) const { return *this; }
+};
 struct Normalize {
     static constexpr bool value_independent = true;
     const float* centre;
@@ -63,6 +80,7 @@ struct Normalize {
     CTNN_HOST_DEVICE float backward(float g, float, std::size_t c, std::size_t) const {
         return g * scale[c];
     }
+    CTNN_HOST_DEVICE ChannelNormalize at(std::size_t c) const { return {centre[c], scale[c], shift[c]}; }
 };
 
 // An element-wise activation (core/elementwise.hpp): its derivative comes
@@ -75,6 +93,7 @@ struct Activate {
     CTNN_HOST_DEVICE float backward(float g, float out, std::size_t, std::size_t) const {
         return g * op.derivative(out);
     }
+    CTNN_HOST_DEVICE Activate at(std::size_t) const { return *this; }
 };
 
 // Stages applied in order. folded_backward() leaves out the last stage's
@@ -82,9 +101,16 @@ struct Activate {
 template <class... Stages>
 struct Chain;
 
+template <class First, class Rest>
+struct prepend;
+template <class First, class... Rest>
+struct prepend<First, Chain<Rest...>> {
+    using type = Chain<First, Rest...>;
+};
+
 template <>
 struct Chain<> {
-    static constexpr bool last_needs_output = false;
+    CTNN_HOST_DEVICE Chain at(std::size_t) const { return {}; }
     CTNN_HOST_DEVICE float forward(float v, std::size_t, std::size_t) const { return v; }
     CTNN_HOST_DEVICE float backward(float g, float, std::size_t, std::size_t) const { return g; }
     CTNN_HOST_DEVICE float folded_backward(float g, std::size_t, std::size_t) const { return g; }
@@ -97,6 +123,11 @@ struct Chain<First, Rest...> {
     First first;
     Chain<Rest...> rest;
 
+    // The chain for channel c alone.
+    CTNN_HOST_DEVICE auto at(std::size_t c) const {
+        using resolved = typename prepend<decltype(first.at(c)), decltype(rest.at(c))>::type;
+        return resolved{first.at(c), rest.at(c)};
+    }
     CTNN_HOST_DEVICE float forward(float v, std::size_t c, std::size_t i) const {
         return rest.forward(first.forward(v, c, i), c, i);
     }
@@ -141,7 +172,8 @@ struct Store {
         float* out = y + base;
         if constexpr (Layout::one_channel) {
             const std::size_t c = Layout::channel(plane, 0);
-            for (std::size_t j = 0; j < in_length; ++j) out[j] = stages.forward(z[j], c, base + j);
+            const auto channel = stages.at(c);
+            for (std::size_t j = 0; j < in_length; ++j) out[j] = channel.forward(z[j], c, base + j);
         } else {
             for (std::size_t j = 0; j < in_length; ++j)
                 out[j] = stages.forward(z[j], Layout::channel(plane, j), base + j);
@@ -150,13 +182,23 @@ struct Store {
 
     CTNN_HOST_DEVICE void backward(const float* dy, const float* y, std::size_t plane,
                                    float* dz) const {
+        if constexpr (Layout::one_channel)
+            gradient(stages.at(Layout::channel(plane, 0)), dy, y, plane, dz);
+        else
+            gradient(stages, dy, y, plane, dz);
+    }
+
+private:
+    template <class Chain>
+    CTNN_HOST_DEVICE void gradient(const Chain& chain, const float* dy, const float* y,
+                                   std::size_t plane, float* dz) const {
         const std::size_t base = plane * in_length;
         if (folded) {
             for (std::size_t j = 0; j < in_length; ++j)
-                dz[j] = stages.folded_backward(dy[base + j], Layout::channel(plane, j), base + j);
+                dz[j] = chain.folded_backward(dy[base + j], Layout::channel(plane, j), base + j);
         } else {
             for (std::size_t j = 0; j < in_length; ++j)
-                dz[j] = stages.backward(dy[base + j], y[base + j], Layout::channel(plane, j), base + j);
+                dz[j] = chain.backward(dy[base + j], y[base + j], Layout::channel(plane, j), base + j);
         }
     }
 };

@@ -58,34 +58,37 @@ struct MaxWindows {
 
     CTNN_HOST_DEVICE void forward(const float* z, std::size_t plane, float* y) const {
         const std::size_t c = plane % G::channels, base = plane * G::in_plane;
+        const auto channel = stages.at(c);
         float* out = y + plane * G::out_plane;
         std::uint32_t* from = argmax + plane * G::out_plane;
-        for (std::size_t o = 0; o < G::out_plane; ++o) {
-            const std::size_t corner = G::corner(o);
-            std::size_t best_at = corner;
-            float best = stages.forward(z[corner], c, base + corner);
-            for (std::size_t ky = 0; ky < G::pool_height; ++ky)
-                for (std::size_t kx = 0; kx < G::pool_width; ++kx) {
-                    const std::size_t at = corner + ky * G::width + kx;
-                    const float value = stages.forward(z[at], c, base + at);
-                    if (value > best) {  // strictly: the first maximum wins
-                        best = value;
-                        best_at = at;
+        for (std::size_t oy = 0; oy < G::out_height; ++oy)
+            for (std::size_t ox = 0; ox < G::out_width; ++ox) {
+                const std::size_t corner = oy * G::stride_height * G::width + ox * G::stride_width;
+                std::size_t best_at = corner;
+                float best = channel.forward(z[corner], c, base + corner);
+                for (std::size_t ky = 0; ky < G::pool_height; ++ky)
+                    for (std::size_t kx = 0; kx < G::pool_width; ++kx) {
+                        const std::size_t at = corner + ky * G::width + kx;
+                        const float value = channel.forward(z[at], c, base + at);
+                        if (value > best) {  // strictly: the first maximum wins
+                            best = value;
+                            best_at = at;
+                        }
                     }
-                }
-            out[o] = best;
-            from[o] = std::uint32_t(best_at);
-        }
+                out[oy * G::out_width + ox] = best;
+                from[oy * G::out_width + ox] = std::uint32_t(best_at);
+            }
     }
 
     CTNN_HOST_DEVICE void backward(const float* dy, const float* y, std::size_t plane, float* dz) const {
         const std::size_t c = plane % G::channels, base = plane * G::out_plane;
+        const auto channel = stages.at(c);
         const std::uint32_t* from = argmax + base;
         for (std::size_t i = 0; i < G::in_plane; ++i) dz[i] = 0.0f;
         // Overlapping windows (stride < pool) may share a maximum.
         for (std::size_t o = 0; o < G::out_plane; ++o)
-            dz[from[o]] += folded ? stages.folded_backward(dy[base + o], c, base + o)
-                                  : stages.backward(dy[base + o], y[base + o], c, base + o);
+            dz[from[o]] += folded ? channel.folded_backward(dy[base + o], c, base + o)
+                                  : channel.backward(dy[base + o], y[base + o], c, base + o);
     }
 };
 
