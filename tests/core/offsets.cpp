@@ -63,7 +63,7 @@ TEST_CASE("variables: one per declared parameter array, with its path, in buffer
         CHECK(variables[i].offset == expected[i].offset);
         CHECK(variables[i].size == expected[i].size);
         // The name is the path's last part.
-        CHECK(expected[i].path.ends_with("/" + std::string(variables[i].name)));
+        CHECK(expected[i].path.ends_with(std::string("/").append(variables[i].name)));
     }
     // Together they tile the buffer.
     CHECK(variables.back().offset + variables.back().size == Net::param_count);
