@@ -5,10 +5,10 @@
 //
 //   producer (rows, planes)        layout; bias_stage(call); produce(call, x, y, sink);
 //                                  produce_backward(call, x, y, dy, dx, sink)
-//   normalization, activation      stage(call): an epilogue stage (core/epilogue.hpp);
-//                                  a normalization also says splits(context) when it
-//                                  needs its batch's statistics (BatchNorm in training)
-//   pooling, distribution          sink<Layout>(call, stages): the sink to end in
+//   a stage (normalization,        stage(call): an epilogue stage (core/epilogue.hpp);
+//     activation)                  a stage that may need its batch's statistics also
+//                                  says splits(context) (BatchNorm: in training)
+//   a sink (pooling, distribution) sink<Layout>(call, stages): the sink to end in
 //
 // When a member splits the group, the group runs in three steps: the producer
 // with the stages before it, that member on its own, and the rest as an
@@ -17,6 +17,7 @@
 
 #include <array>
 #include <boost/mp11/algorithm.hpp>
+#include <concepts>
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
@@ -30,14 +31,14 @@
 namespace ctnn::detail {
 
 template <class Bound>
-inline constexpr bool is_stage = std::is_same_v<fusion::role_of<typename Bound::layer>, fusion::normalization> ||
-                                 std::is_same_v<fusion::role_of<typename Bound::layer>, fusion::activation>;
+inline constexpr bool is_stage = std::is_base_of_v<fusion::stage, fusion::role_of<typename Bound::layer>>;
 template <class Bound>
-inline constexpr bool is_sink = std::is_same_v<fusion::role_of<typename Bound::layer>, fusion::pooling> ||
-                                std::is_same_v<fusion::role_of<typename Bound::layer>, fusion::distribution>;
-template <class Bound>
+inline constexpr bool is_sink = std::is_base_of_v<fusion::sink, fusion::role_of<typename Bound::layer>>;
+template <class Bound, class Backend>
 inline constexpr bool may_split =
-    std::is_same_v<fusion::role_of<typename Bound::layer>, fusion::normalization>;
+    requires(const typename Bound::template impl<Backend>& impl, const Context& context) {
+        { impl.splits(context) } -> std::convertible_to<bool>;
+    };
 
 template <class Backend, class... Bound>
 class FusedGroup {
@@ -63,12 +64,12 @@ class FusedGroup {
     }();
     // The member that may split the group, or `count`.
     static constexpr std::size_t splitter = [] {
-        constexpr std::array<bool, count> splits{may_split<Bound>...};
+        constexpr std::array<bool, count> splits{may_split<Bound, Backend>...};
         for (std::size_t k = 0; k < count; ++k)
             if (splits[k]) return k;
         return count;
     }();
-    static_assert(((may_split<Bound> ? 1 : 0) + ...) <= 1,
+    static_assert(((may_split<Bound, Backend> ? 1 : 0) + ...) <= 1,
                   "ctnn: a fused group holds at most one layer that needs batch statistics");
     static constexpr bool ends_in_sink = is_sink<bound_at<count - 1>>;
     // Values of the producer's output per sample, and its planes.

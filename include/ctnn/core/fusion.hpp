@@ -10,7 +10,10 @@
 //   fusion::distribution          a sink normalising rows (Softmax)
 // and the rules that say which role may join which group are a type list
 // beside the layers (layers/fusion_rules.hpp), which the grouping folds over.
-// A new fusion is a rule there and the roles of the layers involved.
+// A role derives from what its layers contribute to a group: a producer
+// opens it, a stage adds to its epilogue, a sink ends it. A new fusion is a
+// rule there and the roles of the layers involved (a new role derives from
+// one of the three).
 //
 // A network on Backend groups by fusion_rules_for<Backend>::type, defined
 // there too; a backend may specialise it, to fuse what it has kernels for.
@@ -37,12 +40,15 @@ namespace fusion {
 
 struct none {};
 struct producer {};
+struct stage {};
+struct sink {};
+
 struct rows : producer {};
 struct planes : producer {};
-struct normalization {};
-struct activation {};
-struct pooling {};
-struct distribution {};
+struct normalization : stage {};
+struct activation : stage {};
+struct pooling : sink {};
+struct distribution : sink {};
 
 template <class Layer>
 struct role {
