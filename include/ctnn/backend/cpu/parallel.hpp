@@ -15,15 +15,18 @@ namespace ctnn::backend::cpu {
 
 // Calls body(begin, end) over a partition of [0, n); ranges below `grain`
 // elements run on the calling thread alone, where waking threads costs more
-// than it saves.
+// than it saves. Each range but the last holds a multiple of `align`
+// elements: 16 floats are a cache line, so that threads writing neighbouring
+// ranges of floats do not share one; heavier items (rows, planes, blocks of
+// channels) need no alignment, and aligning a few of them would leave
+// threads idle.
 template <class Body>
-void parallel_for(std::size_t n, std::size_t grain, Body&& body) {
+void parallel_for(std::size_t n, std::size_t grain, Body&& body, std::size_t align = 16) {
 #if defined(_OPENMP)
     const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (threads > 1 && n >= 2 * grain) {
 #pragma omp parallel num_threads(threads)
         {
-            constexpr std::size_t align = 16;  // floats per cache line
             const std::size_t count = std::size_t(omp_get_num_threads());
             const std::size_t index = std::size_t(omp_get_thread_num());
             const std::size_t chunk = ((n + count - 1) / count + align - 1) / align * align;
@@ -35,6 +38,7 @@ void parallel_for(std::size_t n, std::size_t grain, Body&& body) {
     }
 #else
     (void)grain;
+    (void)align;
 #endif
     body(std::size_t{0}, n);
 }
