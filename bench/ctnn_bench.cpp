@@ -109,6 +109,13 @@ using CifarCnn = ctnn::Sequential<ctnn::Input<3, 32, 32>, ctnn::Conv2D<32, 5, 1,
                                   ctnn::MaxPool2D<2>, ctnn::Conv2D<128, 5, 1, 2>, ctnn::ReLU,
                                   ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<64>, ctnn::ReLU,
                                   ctnn::Dense<10>, ctnn::Softmax>;
+// examples/fashion_cnn.cpp's better model: each Conv2D, BatchNorm, ReLU,
+// MaxPool2D one group (split by the batch statistics in training).
+using FashionCnn = ctnn::Sequential<
+    ctnn::Input<1, 28, 28>, ctnn::Conv2D<32, 3, 1, ctnn::same>, ctnn::BatchNorm, ctnn::ReLU,
+    ctnn::MaxPool2D<2>, ctnn::Conv2D<64, 3, 1, ctnn::same>, ctnn::BatchNorm, ctnn::ReLU,
+    ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dropout, ctnn::Dense<128>, ctnn::ReLU, ctnn::Dropout,
+    ctnn::Dense<10>, ctnn::Softmax>;
 
 template <class Net>
 void train_cnn(const char* key, std::size_t batch_size, int repeats) {
@@ -180,5 +187,6 @@ int main() {
     train_cnn<SeedCnn>("cnn_train_b128", 128, 30);
     infer_cnn();
     train_cnn<CifarCnn>("cifar_cnn_train_b64", 64, 20);
+    train_cnn<FashionCnn>("fashion_cnn_train_b128", 128, 20);
     train_lstm_addition();
 }

@@ -110,6 +110,32 @@ struct CifarCnn : torch::nn::Module {
     }
 };
 
+// examples/fashion_cnn.cpp's better model: Conv2D 32/64 3x3 "same", each
+// BatchNorm (Keras's momentum 0.99 and epsilon 1e-3), ReLU and MaxPool 2, then
+// Dropout 0.25, Dense(128) ReLU, Dropout 0.4, Dense(10).
+struct FashionCnn : torch::nn::Module {
+    torch::nn::Conv2d c1{nullptr}, c2{nullptr};
+    torch::nn::BatchNorm2d n1{nullptr}, n2{nullptr};
+    torch::nn::Linear hidden{nullptr}, output{nullptr};
+    torch::nn::Dropout d1{nullptr}, d2{nullptr};
+    FashionCnn() {
+        c1 = register_module("c1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 32, 3).padding(1)));
+        c2 = register_module("c2", torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 3).padding(1)));
+        n1 = register_module("n1", torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(32).eps(1e-3).momentum(0.01)));
+        n2 = register_module("n2", torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(64).eps(1e-3).momentum(0.01)));
+        hidden = register_module("hidden", torch::nn::Linear(3136, 128));
+        output = register_module("output", torch::nn::Linear(128, 10));
+        d1 = register_module("d1", torch::nn::Dropout(0.25));
+        d2 = register_module("d2", torch::nn::Dropout(0.4));
+    }
+    torch::Tensor forward(torch::Tensor x) {
+        x = torch::max_pool2d(torch::relu(n1(c1(x))), 2);
+        x = torch::max_pool2d(torch::relu(n2(c2(x))), 2);
+        x = d1(x.flatten(1));
+        return output(d2(torch::relu(hidden(x))));
+    }
+};
+
 template <class Net>
 void train_cnn(const char* key, int batch_size, std::vector<std::int64_t> image, int repeats) {
     Net net;
@@ -189,5 +215,6 @@ int main() {
     train_cnn<SeedCnn>("cnn_train_b128", 128, {1, 28, 28}, 30);
     infer_cnn();
     train_cnn<CifarCnn>("cifar_cnn_train_b64", 64, {3, 32, 32}, 20);
+    train_cnn<FashionCnn>("fashion_cnn_train_b128", 128, {1, 28, 28}, 20);
     train_lstm_addition();
 }
