@@ -80,7 +80,7 @@ TEST_CASE_TEMPLATE("layer_output: a layer's rows from the last forward(), shaped
     CHECK(pre_activation(1, 0) == -3.0f);
 }
 
-TEST_CASE_TEMPLATE("layer_output inside a fused group: only when the forward call kept it",
+TEST_CASE_TEMPLATE("layer_output inside a fused group: only after forward_keeping_outputs",
                    Backend, CTNN_TEST_BACKENDS) {
     using Net = typename Cnn::template on<Backend>;
     static_assert(Net::pass_count == 3);  // Conv2D + ReLU, Flatten, Dense + Softmax
@@ -94,12 +94,12 @@ TEST_CASE_TEMPLATE("layer_output inside a fused group: only when the forward cal
         return std::vector<float>(y.begin(), y.end());
     }();
     // The Conv2D's own output (before its ReLU) never left the fused pass.
-    CHECK_THROWS_WITH_AS(net.template layer_output<1>(), doctest::Contains("keep_layer_outputs"),
+    CHECK_THROWS_WITH_AS(net.template layer_output<1>(), doctest::Contains("forward_keeping_outputs"),
                          std::logic_error);
     CHECK_THROWS_AS(net.template layer_output<4>(), std::logic_error);
     CHECK(shape_of(net.template layer_output<2>()) == std::vector<std::size_t>{batch, 2, 2, 2});
 
-    auto y = net.forward(x, batch, ctnn::Context{.keep_layer_outputs = true});
+    auto y = net.forward_keeping_outputs(x, batch);
     plain.forward(x, batch);
     auto conv = net.template layer_output<1>();
     auto reference = plain.template layer_output<1>();
@@ -116,7 +116,10 @@ TEST_CASE_TEMPLATE("layer_output inside a fused group: only when the forward cal
     for (std::size_t i = 0; i < y.size(); ++i)
         CHECK(y[i] == doctest::Approx(expected_output[i]).epsilon(1e-6));
 
-    // The next forward call without the flag keeps nothing inside groups again.
+    // backward() needs the fused passes' own forward.
+    CHECK_THROWS_WITH_AS(net.backward({}, batch), doctest::Contains("forward_keeping_outputs"),
+                         std::logic_error);
+    // The next forward() keeps nothing inside groups again.
     net.forward(x, batch);
     CHECK_THROWS_AS(net.template layer_output<1>(), std::logic_error);
 }

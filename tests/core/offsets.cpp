@@ -122,7 +122,7 @@ TEST_CASE_TEMPLATE("state: each BatchNorm's moving mean, then its moving varianc
             typename Sequential<Input<2>, BatchNorm, Dense<3>, BatchNorm>::template on<Backend>;
         Small net{Seed{1}};
         const std::vector<float> x{1, 2, 3, 6};
-        net.forward(x, 2, Context{.mode = Mode::training, .keep_layer_outputs = true});
+        net.forward_keeping_outputs(x, 2, Context{.mode = Mode::training});
         const auto state = std::as_const(net).state();
         REQUIRE(state.size() == 2 * 2 + 2 * 3);
         // Batch means (2, 4) and unbiased variances (2, 8), weighted 1 - 0.99

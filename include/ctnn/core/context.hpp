@@ -13,9 +13,6 @@ struct Context {
     std::uint64_t seed = 0;    // run seed: dropout masks and noise derive from it
     std::uint64_t step = 0;    // training step: a new mask every step
     std::uint64_t stream = 0;  // set by the network: each layer draws from its own stream
-    // Fused groups also keep the outputs of the layers inside them, so that
-    // Network::layer_output() can return those (plots of a layer's maps).
-    bool keep_layer_outputs = false;
 
     bool training() const { return mode == Mode::training; }
 };

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <optional>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -128,6 +128,21 @@ struct rules_of<Backend> {
     using type = typename fusion_rules_for<Backend>::type;
 };
 
+// The layer-by-layer engine that forward_keeping_outputs() runs, behind a
+// base: a network that never inspects its layers then never builds one (a
+// second engine costs compile time in every program).
+struct KeptOutputs {
+    virtual ~KeptOutputs() = default;
+    virtual const float* output(std::size_t layer) const = 0;
+};
+template <class Engine>
+struct LayerByLayer final : KeptOutputs {
+    template <class Configs>
+    explicit LayerByLayer(const Configs& configs) : engine(configs) {}
+    const float* output(std::size_t layer) const override { return engine.output(layer); }
+    Engine engine;
+};
+
 template <std::size_t... Dims>
 constexpr std::array<std::size_t, sizeof...(Dims) + 1> batch_shape(std::size_t batch, Shape<Dims...>) {
     return {batch, Dims...};
@@ -186,8 +201,7 @@ public:
         : backend_(choose_backend(args...)),
           configs_(configure(std::index_sequence_for<Args...>{}, args...)),
           passes_(configs_),
-          variables_(list_variables()),
-          regularized_(list_regularized()) {
+          variables_(list_variables()) {
         params_.resize(param_count);
         grads_.resize(param_count);
         state_.resize(state_count);
@@ -202,8 +216,7 @@ public:
           params_(other.params_),
           grads_(other.grads_),
           state_(other.state_),
-          variables_(other.variables_),
-          regularized_(other.regularized_) {}
+          variables_(other.variables_) {}
     Network& operator=(const Network& other) {
         if (this != &other) {
             backend_ = other.backend_;
@@ -213,8 +226,8 @@ public:
             grads_ = other.grads_;
             state_ = other.state_;
             variables_ = other.variables_;
-            regularized_ = other.regularized_;
             layer_by_layer_.reset();
+            kept_outputs_ = false;
             last_batch_ = 0;
             ++version_;
         }
@@ -299,8 +312,8 @@ public:
     // Layer LayerIndex's outputs for the samples of the last forward() call,
     // shaped (batch, output dims...), valid until the next call; a layer that
     // passes its input through returns that input. A layer that runs fused
-    // with the ones after it keeps its output only when that call's context
-    // asked for keep_layer_outputs.
+    // with the ones after it keeps its output only after
+    // forward_keeping_outputs().
     template <std::size_t LayerIndex>
     auto layer_output() const {
         static_assert(LayerIndex >= 1 && LayerIndex <= layer_count,
@@ -309,15 +322,15 @@ public:
             throw std::logic_error("ctnn: layer_output() needs a forward() call first");
         constexpr std::size_t group = detail::group_ending_at<LayerIndex>(groups{});
         const float* rows = nullptr;
-        if (layer_by_layer_ && last_run_layer_by_layer_)
+        if (kept_outputs_)
             rows = layer_by_layer_->output(LayerIndex - 1);
         else if constexpr (group != std::numeric_limits<std::size_t>::max())
             rows = passes_.output(group);
         else
             throw std::logic_error(
                 "ctnn: layer " + std::to_string(LayerIndex) +
-                " runs fused with the layers after it, so the last forward() kept no output of "
-                "its own; pass a Context with keep_layer_outputs = true to forward()");
+                " runs fused with the layers after it, so forward() kept no output of its own; "
+                "call forward_keeping_outputs() instead");
         return detail::host_tensor(
             backend_, rows,
             detail::batch_shape(last_batch_, typename bound_layer<LayerIndex>::output_shape{}));
@@ -332,37 +345,42 @@ public:
     // network and valid until the next call.
     std::span<const float> forward(std::span<const float> inputs, std::size_t batch,
                                    Context context = {}) {
-        if (batch == 0 || inputs.size() != batch * input_shape::size)
-            throw std::invalid_argument(
-                "ctnn: forward got " + std::to_string(inputs.size()) + " values for " +
-                std::to_string(batch) + " samples, but the network's input is " +
-                to_string(input_shape{}) + " (" + std::to_string(input_shape::size) +
-                " values per sample)");
+        check_batch(inputs, batch);
         context.stream = 0;
-        const LayerCall<device> call = whole_call(context, batch);
-        last_run_layer_by_layer_ = context.keep_layer_outputs;
-        const float* y = nullptr;
-        if (last_run_layer_by_layer_) {
-            if (!layer_by_layer_) layer_by_layer_.emplace(configs_);
-            y = layer_by_layer_->forward(call, inputs.data());
-        } else {
-            y = passes_.forward(call, inputs.data());
-        }
+        const float* y = passes_.forward(whole_call(context, batch), inputs.data());
+        kept_outputs_ = false;
+        last_batch_ = batch;
+        return {y, batch * output_shape::size};
+    }
+
+    // forward() with the layers run one by one over the same parameters, so
+    // that layer_output() has every layer's output, also inside fused groups
+    // (what plot::activations shows); backward() cannot follow it. A separate
+    // call, so that programs that never inspect build no second engine.
+    std::span<const float> forward_keeping_outputs(std::span<const float> inputs, std::size_t batch,
+                                                   Context context = {}) {
+        check_batch(inputs, batch);
+        context.stream = 0;
+        using engine = detail::LayerByLayer<layer_by_layer>;
+        if (!layer_by_layer_) layer_by_layer_ = std::make_unique<engine>(configs_);
+        const float* y =
+            static_cast<engine&>(*layer_by_layer_).engine.forward(whole_call(context, batch), inputs.data());
+        kept_outputs_ = true;
         last_batch_ = batch;
         return {y, batch * output_shape::size};
     }
 
     // Where the loss writes the gradient that backward() starts from; it
     // holds batch * output_shape::size floats and is overwritten by backward().
-    float* output_gradient() {
-        return last_run_layer_by_layer_ && layer_by_layer_ ? layer_by_layer_->output_gradient()
-                                                           : passes_.output_gradient();
-    }
+    float* output_gradient() { return passes_.output_gradient(); }
 
     // Back-propagates the gradient in output_gradient() through the layers of
     // the last forward() call, filling gradients().
     void backward(Context context, std::size_t batch,
                   OutputGradient given = OutputGradient::of_output) {
+        if (kept_outputs_)
+            throw std::logic_error("ctnn: backward() follows forward_keeping_outputs(), which is "
+                                   "for inspecting layers; run forward() first");
         if (batch != last_batch_)
             throw std::logic_error("ctnn: backward for a batch of " + std::to_string(batch) +
                                    " samples follows a forward pass of " +
@@ -371,21 +389,19 @@ public:
         LayerCall<device> call = whole_call(context, batch);
         call.grads = grads_.data();
         call.folded_output = given == OutputGradient::of_folded_activation;
-        if (last_run_layer_by_layer_ && layer_by_layer_)
-            layer_by_layer_->backward(call, nullptr);
-        else
-            passes_.backward(call, nullptr);
+        passes_.backward(call, nullptr);
         // The regularisers' gradients, 2 l2 w, once every layer's are in.
-        for (const Regularized& r : regularized_)
-            backend_.axpy(r.size, 2.0f * r.l2, params_.data() + r.offset, grads_.data() + r.offset);
+        for (const Variable& v : variables_)
+            if (v.l2 != 0.0f) backend_.axpy(v.size, 2.0f * v.l2, params_.data() + v.offset, grads_.data() + v.offset);
     }
 
     // Sum of the layers' regularisation losses, l2 * sum(w^2) over each
     // array that has a regulariser.
     float penalty() const {
         double total = 0.0;
-        for (const Regularized& r : regularized_)
-            total += double(r.l2) * backend_.transform_sum(r.size, detail::SquareOf{params_.data() + r.offset});
+        for (const Variable& v : variables_)
+            if (v.l2 != 0.0f)
+                total += double(v.l2) * backend_.transform_sum(v.size, detail::SquareOf{params_.data() + v.offset});
         return float(total);
     }
 
@@ -396,6 +412,15 @@ private:
     template <class Bound>
     const auto& config_of(Bound) const {
         return detail::config_at<Bound::index>(configs_);
+    }
+
+    static void check_batch(std::span<const float> inputs, std::size_t batch) {
+        if (batch == 0 || inputs.size() != batch * input_shape::size)
+            throw std::invalid_argument(
+                "ctnn: forward got " + std::to_string(inputs.size()) + " values for " +
+                std::to_string(batch) + " samples, but the network's input is " +
+                to_string(input_shape{}) + " (" + std::to_string(input_shape::size) +
+                " values per sample)");
     }
 
     LayerCall<device> whole_call(const Context& context, std::size_t batch) {
@@ -415,23 +440,8 @@ private:
                 std::string name;
                 for (std::size_t d = 0; d < path.depth; ++d)
                     name += layer_name(path.steps[d].index, path.steps[d].type, d == 0 ? width : 1) + "/";
-                list.push_back({name + std::string(array.name), array.name, offset, array.size()});
+                list.push_back({name + std::string(array.name), array.name, offset, array.size(), array.l2});
             }
-        });
-        return list;
-    }
-
-    // A parameter array with an L2 regulariser.
-    struct Regularized {
-        std::size_t offset = 0, size = 0;
-        float l2 = 0.0f;
-    };
-    std::vector<Regularized> list_regularized() const {
-        std::vector<Regularized> list;
-        for_each_array<bound_layers>([&](auto bound) -> const auto& { return config_of(bound); },
-                                     [&](const ArrayPath&, const auto& array, std::size_t offset) {
-            if constexpr (std::is_same_v<std::decay_t<decltype(array)>, ParameterArray>)
-                if (array.l2 != 0.0f) list.push_back({offset, array.size(), array.l2});
         });
         return list;
     }
@@ -526,9 +536,8 @@ private:
     typename device::template buffer<float> grads_;
     typename device::template buffer<float> state_;
     std::vector<Variable> variables_;
-    std::vector<Regularized> regularized_;
-    std::optional<layer_by_layer> layer_by_layer_;
-    bool last_run_layer_by_layer_ = false;
+    std::unique_ptr<detail::KeptOutputs> layer_by_layer_;
+    bool kept_outputs_ = false;  // the last forward ran layer by layer
     std::uint64_t version_ = 0;
     std::size_t last_batch_ = 0;
 };

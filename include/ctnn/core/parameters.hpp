@@ -98,6 +98,7 @@ struct Variable {
     std::string_view name;  // "kernel"
     std::size_t offset = 0;
     std::size_t size = 0;
+    float l2 = 0.0f;        // its regulariser, which the network adds to the loss
 };
 
 // What an optimizer step updates: the network's flat parameters (device

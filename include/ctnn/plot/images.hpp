@@ -17,7 +17,6 @@
 #include <utility>
 #include <vector>
 
-#include "ctnn/core/context.hpp"
 #include "ctnn/core/parameters.hpp"
 #include "ctnn/plot/canvas.hpp"
 #include "ctnn/training/batching.hpp"
@@ -256,8 +255,7 @@ void activations(Net& net, std::span<const float> input, const std::filesystem::
                   "width) output");
     // Layers inside a fused group keep their outputs only when asked.
     ctnn::detail::Staging<typename Net::backend_type> staging;
-    net.forward({staging.to_device(net.backend(), input.data(), input.size()), input.size()}, 1,
-                Context{.keep_layer_outputs = true});
+    net.forward_keeping_outputs({staging.to_device(net.backend(), input.data(), input.size()), input.size()}, 1);
     const auto maps = net.template layer_output<LayerIndex>();
 
     std::vector<Tile> tiles;
