@@ -17,7 +17,6 @@
 #pragma once
 
 #include <cstddef>
-#include <tuple>
 #include <utility>
 
 #include "ctnn/core/config.hpp"
@@ -100,13 +99,8 @@ struct Activate {
 // derivative: a loss folded into the output activation already took it.
 template <class... Stages>
 struct Chain;
-
-template <class First, class Rest>
-struct prepend;
 template <class First, class... Rest>
-struct prepend<First, Chain<Rest...>> {
-    using type = Chain<First, Rest...>;
-};
+CTNN_HOST_DEVICE constexpr Chain<First, Rest...> prepend(const First& first, const Chain<Rest...>& rest);
 
 template <>
 struct Chain<> {
@@ -124,10 +118,7 @@ struct Chain<First, Rest...> {
     Chain<Rest...> rest;
 
     // The chain for channel c alone.
-    CTNN_HOST_DEVICE auto at(std::size_t c) const {
-        using resolved = typename prepend<decltype(first.at(c)), decltype(rest.at(c))>::type;
-        return resolved{first.at(c), rest.at(c)};
-    }
+    CTNN_HOST_DEVICE auto at(std::size_t c) const { return prepend(first.at(c), rest.at(c)); }
     CTNN_HOST_DEVICE float forward(float v, std::size_t c, std::size_t i) const {
         return rest.forward(first.forward(v, c, i), c, i);
     }
@@ -143,19 +134,14 @@ struct Chain<First, Rest...> {
     }
 };
 
-template <class... Stages>
-constexpr Chain<Stages...> chain(Stages... stages) {
-    if constexpr (sizeof...(Stages) == 0) {
-        return {};
-    } else {
-        return [](auto first, auto... rest) -> Chain<Stages...> {
-            return {first, chain(rest...)};
-        }(stages...);
-    }
+// A chain of one stage; that stage before a chain.
+template <class Stage>
+CTNN_HOST_DEVICE constexpr Chain<Stage> chain(const Stage& stage) {
+    return {stage, {}};
 }
-template <class... Stages>
-constexpr auto chain_of(const std::tuple<Stages...>& stages) {
-    return std::apply([](auto... each) { return chain(each...); }, stages);
+template <class First, class... Rest>
+CTNN_HOST_DEVICE constexpr Chain<First, Rest...> prepend(const First& first, const Chain<Rest...>& rest) {
+    return {first, rest};
 }
 
 // The plain sink: each value through the chain, stored in place of the plane.

@@ -19,7 +19,6 @@
 #include <boost/mp11/algorithm.hpp>
 #include <concepts>
 #include <cstddef>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -27,6 +26,7 @@
 #include "ctnn/core/epilogue.hpp"
 #include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
+#include "ctnn/core/slots.hpp"
 
 namespace ctnn::detail {
 
@@ -46,9 +46,8 @@ class FusedGroup {
     static constexpr std::size_t count = sizeof...(Bound);
     template <std::size_t K>
     using bound_at = boost::mp11::mp_at_c<members, K>;
-    using impls = std::tuple<typename Bound::template impl<Backend>...>;
     using opener = bound_at<0>;
-    using layout = typename std::tuple_element_t<0, impls>::layout;
+    using layout = typename opener::template impl<Backend>::layout;
 
     static constexpr std::array<std::size_t, count> param_offsets = [] {
         std::array<std::size_t, count> offsets{};
@@ -90,10 +89,12 @@ public:
 
     template <class Configs>
     explicit FusedGroup(const Configs& configs)
-        : impls_(typename Bound::template impl<Backend>(config_at<Bound::index>(configs))...) {}
+        : impls_(std::in_place, config_at<Bound::index>(configs)...) {}
 
     void reserve(const Backend& backend, std::size_t max_batch) {
-        std::apply([&](auto&... impl) { (reserve_one(impl, backend, max_batch), ...); }, impls_);
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            (reserve_one(slot<K>(impls_), backend, max_batch), ...);
+        }(std::make_index_sequence<count>{});
         if constexpr (splitter < count) {
             if (max_batch <= capacity_) return;
             capacity_ = max_batch;
@@ -139,7 +140,7 @@ private:
         if constexpr (requires { impl.reserve(backend, max_batch); }) impl.reserve(backend, max_batch);
     }
 
-    auto& opener_impl() { return std::get<0>(impls_); }
+    auto& opener_impl() { return slot<0>(impls_); }
 
     template <std::size_t K>
     LayerCall<Backend> member_call(const LayerCall<Backend>& call) const {
@@ -150,33 +151,31 @@ private:
 
     bool splits(const LayerCall<Backend>& call) const {
         if constexpr (splitter < count)
-            return std::get<splitter>(impls_).splits(call.context);
+            return slot<splitter>(impls_).splits(call.context);
         else
             return false;
     }
 
-    // The epilogue stages of members [From, To): the producer's bias for 0.
-    template <std::size_t K>
-    auto stage_of(const LayerCall<Backend>& call) {
-        if constexpr (K == 0)
-            return std::tuple{opener_impl().bias_stage(member_call<0>(call))};
-        else if constexpr (is_stage<bound_at<K>>)
-            return std::tuple{std::get<K>(impls_).stage(member_call<K>(call))};
-        else
-            return std::tuple<>{};
-    }
+    // The epilogue chain of members [From, To): the producer's bias for 0,
+    // then each stage's.
     template <std::size_t From, std::size_t To>
     auto stages(const LayerCall<Backend>& call) {
-        return [&]<std::size_t... K>(std::index_sequence<K...>) {
-            return epilogue::chain_of(std::tuple_cat(stage_of<From + K>(call)...));
-        }(std::make_index_sequence<To - From>{});
+        if constexpr (From == To)
+            return epilogue::Chain<>{};
+        else if constexpr (From == 0)
+            return epilogue::prepend(opener_impl().bias_stage(member_call<0>(call)), stages<1, To>(call));
+        else if constexpr (is_stage<bound_at<From>>)
+            return epilogue::prepend(slot<From>(impls_).stage(member_call<From>(call)),
+                                     stages<From + 1, To>(call));
+        else
+            return stages<From + 1, To>(call);
     }
 
     // The group's sink over those stages: its last member's, or a plain store.
     template <class Layout, class Stages>
     auto sink_over(const LayerCall<Backend>& call, const Stages& chain) {
         if constexpr (ends_in_sink)
-            return std::get<count - 1>(impls_).template sink<Layout>(member_call<count - 1>(call), chain);
+            return slot<count - 1>(impls_).template sink<Layout>(member_call<count - 1>(call), chain);
         else
             return epilogue::store<Layout>(chain);
     }
@@ -192,7 +191,7 @@ private:
             const auto before = epilogue::store<layout>(stages<0, splitter>(call));
             opener_impl().produce(member_call<0>(call), x, produced_.data(), before);
             float* normalized = splitter + 1 < count ? normalized_.data() : y;
-            std::get<splitter>(impls_).forward(member_call<splitter>(call), produced_.data(), normalized);
+            slot<splitter>(impls_).forward(member_call<splitter>(call), produced_.data(), normalized);
             if constexpr (splitter + 1 < count)
                 epilogue::run_forward(call.backend, sink_over<layout>(call, stages<splitter + 1, count>(call)),
                                       normalized, y, call.batch * planes_per_sample);
@@ -210,7 +209,7 @@ private:
             d_normalized = normalized_gradient_.data();
             epilogue::run_backward(call.backend, after, dy, y, d_normalized, call.batch * planes_per_sample);
         }
-        float* d_produced = std::get<splitter>(impls_).backward(
+        float* d_produced = slot<splitter>(impls_).backward(
             member_call<splitter>(call), produced_.data(), normalized, d_normalized,
             produced_gradient_.data());
         const auto before = epilogue::store<layout>(stages<0, splitter>(call));
@@ -218,7 +217,7 @@ private:
                                               dx, before);
     }
 
-    impls impls_;
+    Slots<typename Bound::template impl<Backend>...> impls_;
     bool split_ = false;
     std::size_t capacity_ = 0;
     typename Backend::template buffer<float> produced_;             // the producer's output

@@ -8,7 +8,6 @@
 #include <boost/mp11/algorithm.hpp>
 #include <cstddef>
 #include <cstdint>
-#include <tuple>
 #include <utility>
 
 #include "ctnn/core/config_list.hpp"
@@ -16,18 +15,20 @@
 #include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
 #include "ctnn/core/parameters.hpp"
+#include "ctnn/core/slots.hpp"
 
 namespace ctnn::detail {
 
-// The impl that runs a group: a lone layer's own, or a fused group's.
+// The impl that runs a group, and what it is built from: a lone layer's own
+// impl, from its descriptor; a fused group's, from all of them.
 template <class Backend, class G>
 struct group_impl;
 template <class Backend, class Bound>
 struct group_impl<Backend, Group<Bound>> {
     using type = typename Bound::template impl<Backend>;
     template <class Configs>
-    static type make(const Configs& configs) {
-        return type(config_at<Bound::index>(configs));
+    static const auto& built_from(const Configs& configs) {
+        return config_at<Bound::index>(configs);
     }
 };
 template <class Backend, class... Bound>
@@ -35,8 +36,8 @@ template <class Backend, class... Bound>
 struct group_impl<Backend, Group<Bound...>> {
     using type = FusedGroup<Backend, Bound...>;
     template <class Configs>
-    static type make(const Configs& configs) {
-        return type(configs);
+    static const Configs& built_from(const Configs& configs) {
+        return configs;
     }
 };
 
@@ -62,7 +63,7 @@ class Passes {
     using group_at = boost::mp11::mp_at_c<Groups, G>;
     template <class G>
     using impl_of = typename group_impl<Backend, G>::type;
-    using impls = boost::mp11::mp_rename<boost::mp11::mp_transform<impl_of, Groups>, std::tuple>;
+    using impls = boost::mp11::mp_rename<boost::mp11::mp_transform<impl_of, Groups>, Slots>;
     static constexpr auto groups = std::make_index_sequence<group_count>{};
 
     static constexpr auto param_offsets = exclusive_prefix_sums<Groups>(
@@ -128,13 +129,13 @@ public:
 private:
     template <class Configs, std::size_t... G>
     static impls make_impls(const Configs& configs, std::index_sequence<G...>) {
-        return impls(group_impl<Backend, group_at<G>>::make(configs)...);
+        return impls(std::in_place, group_impl<Backend, group_at<G>>::built_from(configs)...);
     }
 
     template <class F>
     void for_each_group(F&& f) {
         [&]<std::size_t... G>(std::index_sequence<G...>) {
-            (f(std::integral_constant<std::size_t, G>{}, std::get<G>(impls_)), ...);
+            (f(std::integral_constant<std::size_t, G>{}, slot<G>(impls_)), ...);
         }(groups);
     }
 
@@ -154,7 +155,7 @@ private:
             // caller asked for the input's.
             const bool needed_below = param_offsets[g] > 0 || input_gradient != nullptr;
             float* dx = g == 0 ? input_gradient : needed_below ? other : nullptr;
-            gradient = std::get<g>(impls_).backward(part, inputs_[g], outputs_[g], gradient, dx);
+            gradient = slot<g>(impls_).backward(part, inputs_[g], outputs_[g], gradient, dx);
             if (!needed_below) return nullptr;
             return backward_from<g>(call, gradient, input_gradient);
         }

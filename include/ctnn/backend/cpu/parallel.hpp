@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
+#include <type_traits>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -13,15 +15,22 @@
 
 namespace ctnn::backend::cpu {
 
-// Calls body(begin, end) over a partition of [0, n); ranges below `grain`
-// elements run on the calling thread alone, where waking threads costs more
-// than it saves. Each range but the last holds a multiple of `align`
-// elements: 16 floats are a cache line, so that threads writing neighbouring
-// ranges of floats do not share one; heavier items (rows, planes, blocks of
-// channels) need no alignment, and aligning a few of them would leave
-// threads idle.
+namespace detail {
+
+// The loops' bodies reach their OpenMP regions through a function pointer:
+// one region for all of them, and each body compiled once, not once for the
+// team and once more for the calling thread (what a network's program spends
+// its compile time on is mostly such code). An indirect call per thread costs
+// nothing beside waking the team.
+using RangeBody = void (*)(void* body, std::size_t begin, std::size_t end);
+using TeamBody = void (*)(void* body, std::size_t thread, std::size_t threads);
+
 template <class Body>
-void parallel_for(std::size_t n, std::size_t grain, Body&& body, std::size_t align = 16) {
+void* erased(Body& body) {
+    return const_cast<void*>(static_cast<const void*>(std::addressof(body)));
+}
+
+inline void run_ranges(std::size_t n, std::size_t grain, std::size_t align, RangeBody run, void* body) {
 #if defined(_OPENMP)
     const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (threads > 1 && n >= 2 * grain) {
@@ -32,7 +41,7 @@ void parallel_for(std::size_t n, std::size_t grain, Body&& body, std::size_t ali
             const std::size_t chunk = ((n + count - 1) / count + align - 1) / align * align;
             const std::size_t begin = std::min(n, index * chunk);
             const std::size_t end = std::min(n, begin + chunk);
-            if (begin < end) body(begin, end);
+            if (begin < end) run(body, begin, end);
         }
         return;
     }
@@ -40,7 +49,38 @@ void parallel_for(std::size_t n, std::size_t grain, Body&& body, std::size_t ali
     (void)grain;
     (void)align;
 #endif
-    body(std::size_t{0}, n);
+    run(body, 0, n);
+}
+
+inline void run_team(TeamBody run, void* body) {
+#if defined(_OPENMP)
+    const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        run(body, std::size_t(omp_get_thread_num()), std::size_t(omp_get_num_threads()));
+        return;
+    }
+#endif
+    run(body, 0, 1);
+}
+
+} // namespace detail
+
+// Calls body(begin, end) over a partition of [0, n); ranges below `grain`
+// elements run on the calling thread alone, where waking threads costs more
+// than it saves. Each range but the last holds a multiple of `align`
+// elements: 16 floats are a cache line, so that threads writing neighbouring
+// ranges of floats do not share one; heavier items (rows, planes, blocks of
+// channels) need no alignment, and aligning a few of them would leave
+// threads idle.
+template <class Body>
+void parallel_for(std::size_t n, std::size_t grain, Body&& body, std::size_t align = 16) {
+    using Held = std::remove_reference_t<Body>;
+    detail::run_ranges(n, grain, align,
+                       [](void* held, std::size_t begin, std::size_t end) {
+                           (*static_cast<Held*>(held))(begin, end);
+                       },
+                       detail::erased(body));
 }
 
 // Runs body(thread, threads) once on each thread of a team, for work that
@@ -48,15 +88,12 @@ void parallel_for(std::size_t n, std::size_t grain, Body&& body, std::size_t ali
 // workspace); a call from inside a team runs body(0, 1) on the caller.
 template <class Body>
 void parallel_threads(Body&& body) {
-#if defined(_OPENMP)
-    const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-    if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-        body(std::size_t(omp_get_thread_num()), std::size_t(omp_get_num_threads()));
-        return;
-    }
-#endif
-    body(std::size_t{0}, std::size_t{1});
+    using Held = std::remove_reference_t<Body>;
+    detail::run_team(
+        [](void* held, std::size_t thread, std::size_t threads) {
+            (*static_cast<Held*>(held))(thread, threads);
+        },
+        detail::erased(body));
 }
 
 // Waits for every thread of the team that parallel_threads() runs; outside
