@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/mp11/list.hpp>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -48,10 +49,47 @@ struct ArrayOffsets {
     std::size_t state = 0;
 };
 
+// A visitor of both kinds of arrays behind two function pointers: each
+// layer's walk is compiled once, whatever visits it (initialisation, the
+// variable list, saving), and each visitor once, not once per layer.
+class ArrayVisitor {
+public:
+    template <class Visit>
+    explicit ArrayVisitor(Visit& visit)
+        : visit_(std::addressof(visit)),
+          parameter_([](void* v, const ArrayPath& path, const ParameterArray& array, std::size_t offset) {
+              (*static_cast<Visit*>(v))(path, array, offset);
+          }),
+          state_([](void* v, const ArrayPath& path, const StateArray& array, std::size_t offset) {
+              (*static_cast<Visit*>(v))(path, array, offset);
+          }) {}
+
+    void operator()(const ArrayPath& path, const ParameterArray& array, std::size_t offset) const {
+        parameter_(visit_, path, array, offset);
+    }
+    void operator()(const ArrayPath& path, const StateArray& array, std::size_t offset) const {
+        state_(visit_, path, array, offset);
+    }
+
+private:
+    void* visit_;
+    void (*parameter_)(void*, const ArrayPath&, const ParameterArray&, std::size_t);
+    void (*state_)(void*, const ArrayPath&, const StateArray&, std::size_t);
+};
+
+template <class Array, std::size_t N>
+void visit_each(const std::array<Array, N>& arrays, const ArrayPath& path, std::size_t& offset,
+                const ArrayVisitor& visit) {
+    for (const Array& array : arrays) {
+        visit(path, array, offset);
+        offset += array.size();
+    }
+}
+
 // A layer that failed its checks has no arrays, and may have no type_name.
-template <class Bound, class Visit>
+template <class Bound>
 void visit_arrays(const typename Bound::layer& config, const ArrayPath& outer, ArrayOffsets& at,
-                  Visit& visit) {
+                  const ArrayVisitor& visit) {
     using Layer = typename Bound::layer;
     using In = typename Bound::input_shape;
     if constexpr (Bound::valid) {
@@ -61,14 +99,8 @@ void visit_arrays(const typename Bound::layer& config, const ArrayPath& outer, A
                 (visit_arrays<Sub>(config_at<Sub::index - 1>(config.body), path, at, visit), ...);
             }(typename Layer::template sublayers<In>{});
         }
-        auto visit_all = [&](const auto& arrays, std::size_t& offset) {
-            for (const auto& array : arrays) {
-                visit(path, array, offset);
-                offset += array.size();
-            }
-        };
-        visit_all(own_arrays<ParameterArray, Bound>(config), at.params);
-        visit_all(own_arrays<StateArray, Bound>(config), at.state);
+        visit_each(own_arrays<ParameterArray, Bound>(config), path, at.params, visit);
+        visit_each(own_arrays<StateArray, Bound>(config), path, at.state, visit);
     }
 }
 
@@ -80,8 +112,9 @@ void visit_arrays(const typename Bound::layer& config, const ArrayPath& outer, A
 template <class BoundList, class ConfigOf, class Visit>
 void for_each_array(ConfigOf&& config_of, Visit&& visit) {
     detail::ArrayOffsets at;
+    const detail::ArrayVisitor erased(visit);
     [&]<class... Bound>(boost::mp11::mp_list<Bound...>) {
-        (detail::visit_arrays<Bound>(config_of(Bound{}), ArrayPath{}, at, visit), ...);
+        (detail::visit_arrays<Bound>(config_of(Bound{}), ArrayPath{}, at, erased), ...);
     }(BoundList{});
 }
 

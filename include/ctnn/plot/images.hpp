@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -182,32 +183,38 @@ constexpr bool has_image_kernel() {
 }
 
 // kernels() once the layer is known to have one: `kernel` is (F, C, KH, KW).
+inline std::string joined(std::initializer_list<std::string_view> parts) {
+    std::string text;
+    for (std::string_view part : parts) text += part;
+    return text;
+}
+
 template <class Kernel>
 void kernel_grid(const Kernel& kernel, std::string_view type, std::size_t layer_index,
                  const std::filesystem::path& file, GridOptions options) {
     const std::size_t filters = kernel.shape()[0], channels = kernel.shape()[1];
     const std::size_t kh = kernel.shape()[2], kw = kernel.shape()[3], size = kh * kw;
-    // GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&&; the
-    // captions and title start from std::string instead.
+    // GCC 12 warns falsely (-Wrestrict) on std::string&& + std::string&&,
+    // depending on what it inlines; the captions and title are appended to.
     std::vector<Tile> tiles;
     for (std::size_t f = 0; f < filters; ++f) {
         const float* weights = kernel.data() + f * channels * size;
-        const std::string filter = std::string("filter ") + std::to_string(f);
+        const std::string filter = joined({"filter ", std::to_string(f)});
         if (channels == 3) {
             tiles.push_back({filter, 3, kh, kw, {weights, weights + 3 * size}});
             continue;
         }
         for (std::size_t c = 0; c < channels; ++c)
             tiles.push_back({channels == 1 ? filter
-                                           : std::string("f") + std::to_string(f) + " c" + std::to_string(c),
+                                           : joined({"f", std::to_string(f), " c", std::to_string(c)}),
                              1,
                              kh,
                              kw,
                              {weights + c * size, weights + (c + 1) * size}});
     }
     if (options.title.empty())
-        options.title = std::string("Layer ") + std::to_string(layer_index) + " (" + std::string(type) +
-                        ") kernels, " + std::to_string(kh) + "x" + std::to_string(kw);
+        options.title = joined({"Layer ", std::to_string(layer_index), " (", type, ") kernels, ",
+                                std::to_string(kh), "x", std::to_string(kw)});
     if (options.note.empty())
         options.note = channels == 3
                            ? "Each kernel in RGB, scaled from its smallest weight (black) "
