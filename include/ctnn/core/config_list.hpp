@@ -3,7 +3,6 @@
 // Each slot owns its bytes (core/slots.hpp).
 #pragma once
 
-#include <boost/mp11/list.hpp>
 #include <cstddef>
 #include <utility>
 
@@ -12,9 +11,7 @@
 namespace ctnn::detail {
 
 template <class... T>
-struct ConfigList : Slots<T...> {
-    using types = boost::mp11::mp_list<T...>;
-};
+struct ConfigList : Slots<T...> {};
 
 // config_at<I>(list): the I-th descriptor, const if the list is.
 template <std::size_t I, class List>

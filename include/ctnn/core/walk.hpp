@@ -56,7 +56,7 @@ class ArrayVisitor {
 public:
     template <class Visit>
     explicit ArrayVisitor(Visit& visit)
-        : visit_(std::addressof(visit)),
+        : visit_(const_cast<void*>(static_cast<const void*>(std::addressof(visit)))),
           parameter_([](void* v, const ArrayPath& path, const ParameterArray& array, std::size_t offset) {
               (*static_cast<Visit*>(v))(path, array, offset);
           }),

@@ -182,20 +182,20 @@ constexpr bool has_image_kernel() {
     return false;
 }
 
-// kernels() once the layer is known to have one: `kernel` is (F, C, KH, KW).
+// The parts appended in turn: GCC 12 warns falsely (-Wrestrict) on
+// std::string&& + std::string&&, depending on what it inlines.
 inline std::string joined(std::initializer_list<std::string_view> parts) {
     std::string text;
     for (std::string_view part : parts) text += part;
     return text;
 }
 
+// kernels() once the layer is known to have one: `kernel` is (F, C, KH, KW).
 template <class Kernel>
 void kernel_grid(const Kernel& kernel, std::string_view type, std::size_t layer_index,
                  const std::filesystem::path& file, GridOptions options) {
     const std::size_t filters = kernel.shape()[0], channels = kernel.shape()[1];
     const std::size_t kh = kernel.shape()[2], kw = kernel.shape()[3], size = kh * kw;
-    // GCC 12 warns falsely (-Wrestrict) on std::string&& + std::string&&,
-    // depending on what it inlines; the captions and title are appended to.
     std::vector<Tile> tiles;
     for (std::size_t f = 0; f < filters; ++f) {
         const float* weights = kernel.data() + f * channels * size;
