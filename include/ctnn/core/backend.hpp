@@ -21,12 +21,26 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <new>
+#include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "ctnn/core/config.hpp"
 
 namespace ctnn {
+
+// A failed allocation in a backend's memory: a std::bad_alloc whose message
+// names the memory, the size and the cause (and, from a network, the call).
+class AllocationError : public std::bad_alloc {
+public:
+    explicit AllocationError(std::string message) : message_(std::move(message)) {}
+    const char* what() const noexcept override { return message_.c_str(); }
+
+private:
+    std::string message_;
+};
 
 // Whether a GEMM operand is used as stored or transposed.
 enum class Trans : bool { no = false, yes = true };

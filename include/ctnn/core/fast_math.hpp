@@ -12,6 +12,23 @@
 
 namespace ctnn::fast {
 
+// A float's bits and back: std::bit_cast on the host, the CUDA intrinsics in
+// device code (std::bit_cast is not a device function).
+CTNN_HOST_DEVICE inline std::int32_t bits_of(float x) {
+#if defined(__CUDA_ARCH__)
+    return __float_as_int(x);
+#else
+    return std::bit_cast<std::int32_t>(x);
+#endif
+}
+CTNN_HOST_DEVICE inline float float_of(std::int32_t bits) {
+#if defined(__CUDA_ARCH__)
+    return __int_as_float(bits);
+#else
+    return std::bit_cast<float>(bits);
+#endif
+}
+
 // e^y for y in [-87.3, 88.7] (clamped beyond, where float over/underflows).
 CTNN_HOST_DEVICE inline float exp(float y) {
     y = y < -87.3f ? -87.3f : (y > 88.7f ? 88.7f : y);
@@ -32,8 +49,8 @@ CTNN_HOST_DEVICE inline float exp(float y) {
     p = p * r + 1.0f;
     p = p * r + 1.0f;
     // Multiply by 2^n through the exponent bits.
-    std::int32_t exponent = std::bit_cast<std::int32_t>(t) - std::bit_cast<std::int32_t>(shifter);
-    return p * std::bit_cast<float>((exponent + 127) << 23);
+    std::int32_t exponent = bits_of(t) - bits_of(shifter);
+    return p * float_of((exponent + 127) << 23);
 }
 
 CTNN_HOST_DEVICE inline float tanh(float x) {

@@ -271,6 +271,34 @@ public:
     }
     std::span<const float> state() const { return {state_.data(), state_count}; }
 
+    // The flat buffers on the host and back: explicit copies that work on
+    // every backend (parameters() and state() are device memory on a GPU).
+    // A write checks the size and counts as a change, as parameters() does.
+    std::vector<float> host_parameters() const { return to_host_vector(params_.data(), param_count); }
+    std::vector<float> host_gradients() const { return to_host_vector(grads_.data(), param_count); }
+    std::vector<float> host_state() const { return to_host_vector(state_.data(), state_count); }
+    void set_parameters(std::span<const float> values) {
+        from_host(values, params_.data(), param_count, "set_parameters");
+    }
+    void set_state(std::span<const float> values) {
+        from_host(values, state_.data(), state_count, "set_state");
+    }
+
+    // The same network on another backend, with these parameters and this
+    // state (copied through the host): auto gpu = net.to<ctnn::backend::Cuda>();
+    // trained there, net = gpu.to<ctnn::backend::Cpu>() brings it back.
+    // Optimizer slots belong to the optimizer and do not move.
+    template <class OtherBackend>
+    on<OtherBackend> to(const OtherBackend& backend = OtherBackend{}) const {
+        on<OtherBackend> moved{backend};
+        moved.configs_ = configs_;
+        moved.passes_ = typename on<OtherBackend>::passes(moved.configs_);
+        moved.variables_ = moved.list_variables();
+        moved.set_parameters(host_parameters());
+        moved.set_state(host_state());
+        return moved;
+    }
+
     // Every parameter array as a variable, in buffer order.
     std::span<const Variable> variables() const { return variables_; }
     // What an optimizer step updates.
@@ -338,7 +366,9 @@ public:
 
     // Sizes every workspace for batches up to max_batch. Forward calls do it on
     // demand; calling it first keeps later calls free of allocation.
-    void reserve(std::size_t max_batch) { passes_.reserve(backend_, max_batch); }
+    // A failed allocation throws ctnn::AllocationError naming the batch and
+    // the memory; the network stays as it was.
+    void reserve(std::size_t max_batch) { reserve_for("reserve", max_batch); }
 
     // Runs `batch` samples (rows of input_shape::size floats, in device
     // memory) through the network; returns the output rows, owned by the
@@ -346,6 +376,7 @@ public:
     std::span<const float> forward(std::span<const float> inputs, std::size_t batch,
                                    Context context = {}) {
         check_batch(inputs, batch);
+        reserve_for("forward", batch);
         context.stream = 0;
         const float* y = passes_.forward(whole_call(context, batch), inputs.data());
         kept_outputs_ = false;
@@ -406,15 +437,48 @@ public:
     }
 
 private:
+    template <class, Fusion, class, class...>
+    friend class Network;
+
     template <std::size_t LayerIndex>
     using bound_layer = boost::mp11::mp_at_c<bound_layers, LayerIndex - 1>;
+
+    void reserve_for(const char* caller, std::size_t batch) {
+        try {
+            passes_.reserve(backend_, batch);
+        } catch (const std::bad_alloc& error) {
+            throw AllocationError("ctnn: " + std::string(caller) + ": reserving the workspace for a batch of " +
+                                  std::to_string(batch) + " samples on " + std::string(Backend::name) +
+                                  " failed: " + error.what());
+        }
+    }
+
+    std::vector<float> to_host_vector(const float* device, std::size_t n) const {
+        std::vector<float> host(n);
+        backend_.to_host(device, host.data(), n);
+        return host;
+    }
+    void from_host(std::span<const float> values, float* device, std::size_t n, const char* caller) {
+        if (values.size() != n)
+            throw std::invalid_argument("ctnn: " + std::string(caller) + " got " +
+                                        std::to_string(values.size()) + " values, but the network has " +
+                                        std::to_string(n));
+        backend_.to_device(values.data(), device, n);
+        ++version_;
+    }
 
     template <class Bound>
     const auto& config_of(Bound) const {
         return detail::config_at<Bound::index>(configs_);
     }
 
-    static void check_batch(std::span<const float> inputs, std::size_t batch) {
+    void check_batch(std::span<const float> inputs, std::size_t batch) const {
+        if constexpr (requires { backend_.holds(inputs.data()); })
+            if (!backend_.holds(inputs.data()))
+                throw std::invalid_argument(
+                    "ctnn: forward: the inputs are not in the " + std::string(Backend::name) +
+                    " backend's memory; copy them there with backend().to_device(), or call "
+                    "ctnn::predict(net, inputs), which does");
         if (batch == 0 || inputs.size() != batch * input_shape::size)
             throw std::invalid_argument(
                 "ctnn: forward got " + std::to_string(inputs.size()) + " values for " +

@@ -89,12 +89,14 @@ public:
 
     void reserve(const Backend& backend, std::size_t max_batch) {
         if (max_batch <= capacity_) return;
-        capacity_ = max_batch;
-        activations_.resize(activation_offsets[group_count] * capacity_);
-        for (auto& buffer : gradient_buffers_) buffer.resize(widest * capacity_);
+        activations_.resize(activation_offsets[group_count] * max_batch);
+        for (auto& buffer : gradient_buffers_) buffer.resize(widest * max_batch);
         for_each_group([&](auto, auto& impl) {
             if constexpr (requires { impl.reserve(backend, max_batch); }) impl.reserve(backend, max_batch);
         });
+        // Only once every buffer has grown: after a failed allocation the
+        // capacity stays what the buffers still hold.
+        capacity_ = max_batch;
     }
 
     // Runs the passes; call.context.stream is the base of the layers' streams.

@@ -160,7 +160,9 @@ public:
     explicit Conv2DImpl(const Layer&) {}
 
     epilogue::Bias bias_stage(const LayerCall<Backend>& call) const {
-        return {call.params + G::kernel_size};
+        // Named first: nvcc's front end rejects the sum as a braced initialiser.
+        const float* bias = call.params + G::kernel_size;
+        return {bias};
     }
 
     // y = the sink over conv(x)'s planes.

@@ -1,0 +1,173 @@
+// ctnn::backend::Cuda: the Thrust backend on Thrust's CUDA system. Device
+// memory, one stream per network (every kernel, copy and GEMM in stream order,
+// Thrust launching with par_nosync), GEMM through cuBLAS. Compile with nvcc
+// and link ctnn::cuda: Net::on<ctnn::backend::Cuda>.
+//
+// The kernels themselves are the functors the layers hand to for_each, the
+// same ones ThrustHost (backend/thrust/host.hpp) runs in CI; what is here is
+// the part only a GPU runs: allocation, transfers, cuBLAS.
+#pragma once
+
+#if !defined(__CUDACC__)
+#error "ctnn/backend/cuda/backend.hpp needs nvcc: compile this source as CUDA (ctnn::cuda); ctnn::backend::ThrustHost runs the same kernels with a host compiler"
+#endif
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <thrust/system/cuda/execution_policy.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ctnn/backend/cuda/error.hpp"
+#include "ctnn/backend/thrust/backend.hpp"
+
+namespace ctnn::backend {
+
+namespace cuda {
+
+inline std::string bytes(std::size_t n) { return std::to_string(n) + " bytes"; }
+
+// How many CUDA devices this process sees (0 without a driver or device), and
+// why there are none.
+inline int device_count(std::string* why_none = nullptr) {
+    int count = 0;
+    const cudaError_t status = cudaGetDeviceCount(&count);
+    if (status != cudaSuccess) {
+        if (why_none) *why_none = std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status);
+        cudaGetLastError();  // clear it: the next call should not see it
+        return 0;
+    }
+    if (count == 0 && why_none) *why_none = "no CUDA device is present";
+    return count;
+}
+
+struct DeviceMemory {
+    static void* allocate(std::size_t n) {
+        void* p = nullptr;
+        const cudaError_t status = cudaMalloc(&p, n);
+        if (status != cudaSuccess) {
+            cudaGetLastError();
+            std::size_t free = 0, total = 0;
+            cudaMemGetInfo(&free, &total);
+            throw ctnn::AllocationError(
+                "ctnn: CUDA: cudaMalloc(" + bytes(n) + ") failed: " + cudaGetErrorString(status) +
+                " (" + bytes(free) + " free of " + bytes(total) + ")");
+        }
+        return p;
+    }
+    static void deallocate(void* p) noexcept {
+        if (p != nullptr) cudaFree(p);
+    }
+    static void copy(void* to, const void* from, std::size_t n) {
+        check(cudaMemcpy(to, from, n, cudaMemcpyDeviceToDevice), "cudaMemcpy(" + bytes(n) + ", device to device)");
+    }
+};
+
+// The stream and the cuBLAS handle, shared by the copies of one backend. The
+// stream is a blocking one, so that the legacy default stream (buffer copies,
+// cudaFree) stays ordered with it.
+class Device {
+public:
+    Device() {
+        std::string why;
+        if (device_count(&why) == 0) throw Error("ctnn: CUDA backend: " + why);
+        check(cudaGetDevice(&ordinal), "cudaGetDevice");
+        check(cudaStreamCreate(&stream), "cudaStreamCreate");
+        check(cublasCreate(&blas), "cublasCreate");
+        check(cublasSetStream(blas, stream), "cublasSetStream");
+    }
+    ~Device() {
+        cublasDestroy(blas);
+        cudaStreamDestroy(stream);
+    }
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+
+    int ordinal = 0;
+    cudaStream_t stream = nullptr;
+    cublasHandle_t blas = nullptr;
+};
+
+class System {
+public:
+    static constexpr std::string_view name = "CUDA";
+    using memory = DeviceMemory;
+
+    System() : device_(std::make_shared<Device>()) {}
+
+    auto policy() const { return thrust::cuda::par_nosync.on(device_->stream); }
+    cudaStream_t stream() const { return device_->stream; }
+    std::string device_name() const {
+        cudaDeviceProp properties{};
+        check(cudaGetDeviceProperties(&properties, device_->ordinal), "cudaGetDeviceProperties");
+        return properties.name;
+    }
+
+    // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: cuBLAS
+    // gets the operands swapped and m, n exchanged.
+    void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
+              const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
+              std::size_t ldc) const {
+        check(cublasSgemm(device_->blas, op(tb), op(ta), int(n), int(m), int(k), &alpha, b, int(ldb),
+                          a, int(lda), &beta, c, int(ldc)),
+              "cublasSgemm(m=" + std::to_string(m) + ", n=" + std::to_string(n) +
+                  ", k=" + std::to_string(k) + ")");
+    }
+    void gemm_strided_batched(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k,
+                              float alpha, const float* a, std::size_t lda, std::size_t stride_a,
+                              const float* b, std::size_t ldb, std::size_t stride_b, float beta,
+                              float* c, std::size_t ldc, std::size_t stride_c,
+                              std::size_t count) const {
+        check(cublasSgemmStridedBatched(device_->blas, op(tb), op(ta), int(n), int(m), int(k), &alpha,
+                                        b, int(ldb), (long long)stride_b, a, int(lda),
+                                        (long long)stride_a, &beta, c, int(ldc),
+                                        (long long)stride_c, int(count)),
+              "cublasSgemmStridedBatched(m=" + std::to_string(m) + ", n=" + std::to_string(n) +
+                  ", k=" + std::to_string(k) + ", count=" + std::to_string(count) + ")");
+    }
+
+    bool is_device_memory(const void* p) const {
+        cudaPointerAttributes attributes{};
+        if (cudaPointerGetAttributes(&attributes, p) != cudaSuccess) {
+            cudaGetLastError();
+            return false;
+        }
+        return attributes.type == cudaMemoryTypeDevice || attributes.type == cudaMemoryTypeManaged;
+    }
+
+    // Host to device in stream order; from pageable memory the call returns
+    // once the source is staged, so the caller may reuse it at once.
+    void to_device(const void* host, void* device, std::size_t n) const {
+        check(cudaMemcpyAsync(device, host, n, cudaMemcpyHostToDevice, device_->stream),
+              "cudaMemcpyAsync(" + bytes(n) + ", host to device)");
+    }
+    // Waits for the stream: a kernel's failure since the last wait shows here.
+    void to_host(const void* device, void* host, std::size_t n) const {
+        check(cudaMemcpyAsync(host, device, n, cudaMemcpyDeviceToHost, device_->stream),
+              "cudaMemcpyAsync(" + bytes(n) + ", device to host)");
+        synchronize("after copying " + bytes(n) + " to the host");
+    }
+    void copy(const void* from, void* to, std::size_t n) const {
+        check(cudaMemcpyAsync(to, from, n, cudaMemcpyDeviceToDevice, device_->stream),
+              "cudaMemcpyAsync(" + bytes(n) + ", device to device)");
+    }
+    void synchronize(const std::string& when = "") const {
+        check(cudaStreamSynchronize(device_->stream), "cudaStreamSynchronize " + when);
+        check(cudaGetLastError(), "a kernel launch " + when);
+    }
+
+private:
+    static cublasOperation_t op(Trans t) { return t == Trans::yes ? CUBLAS_OP_T : CUBLAS_OP_N; }
+
+    std::shared_ptr<Device> device_;
+};
+
+} // namespace cuda
+
+using Cuda = Thrust<cuda::System>;
+static_assert(Backend<Cuda>);
+
+} // namespace ctnn::backend
