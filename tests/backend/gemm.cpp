@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,6 +51,11 @@ TEST_CASE("OpenBLAS: report the kernel in use; never the slow fallback on an AVX
     MESSAGE("OpenBLAS kernel: ", blas.core, " (", blas.threading, ", ", blas.threads,
             " threads) from ", blas.library,
             std::string(blas.core_forced ? ", OPENBLAS_CORETYPE set by ctnn" : ""));
+    // A kernel the user chose (OPENBLAS_CORETYPE in the environment) is theirs.
+    if (std::getenv("OPENBLAS_CORETYPE") != nullptr && !blas.core_forced) {
+        MESSAGE("OPENBLAS_CORETYPE=", std::getenv("OPENBLAS_CORETYPE"), " was set before ctnn loaded OpenBLAS");
+        return;
+    }
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {

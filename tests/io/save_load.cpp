@@ -147,6 +147,30 @@ TEST_CASE_TEMPLATE("save_weights and load_weights round-trip the parameters bit 
     CHECK_FALSE(root.contains("optimizer"));
 }
 
+#if defined(CTNN_TEST_THRUST)
+TEST_CASE("a file saved from a device network loads into a CPU network, and back") {
+    using Device = Normed::on<ctnn::backend::ThrustHost>;
+    TempDir dir("ctnn-save-test");
+    Device trained{ctnn::Seed{1}};
+    ctnn::Adam adam{0.01f};
+    ctnn::fit(trained, adam, ctnn::CategoricalCrossEntropy{}, images(32, 1), options(1));
+    ctnn::save_checkpoint(dir / "device.h5", trained, adam, 1);
+
+    Normed cpu{ctnn::Seed{2}};
+    ctnn::Adam resumed{0.5f};
+    CHECK(ctnn::load_checkpoint(dir / "device.h5", cpu, resumed) == 1);
+    CHECK(same_bits(cpu.host_parameters(), trained.host_parameters()));
+    CHECK(same_bits(cpu.host_state(), trained.host_state()));
+    CHECK(resumed.iterations() == adam.iterations());
+
+    ctnn::save_weights(dir / "cpu.h5", cpu);
+    Device again{ctnn::Seed{3}};
+    ctnn::load_weights(dir / "cpu.h5", again);
+    CHECK(same_bits(again.host_parameters(), trained.host_parameters()));
+    CHECK(same_bits(again.host_state(), trained.host_state()));
+}
+#endif
+
 TEST_CASE("a Conv2D kernel is stored as (filters, channels, rows, columns)") {
     TempDir dir("ctnn-save-test");
     Conv net{ctnn::Seed{3}};

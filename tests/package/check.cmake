@@ -1,5 +1,7 @@
 # Builds tests/package/consumer against ctnn twice: installed into a scratch
-# prefix and found with find_package(ctnn), and as a subdirectory.
+# prefix and found with find_package(ctnn), and as a subdirectory; with
+# WITH_CUDA, tests/package/device_consumer (find_package(ctnn COMPONENTS cuda
+# thrust)) the same two ways.
 file(REMOVE_RECURSE ${WORK_DIR})
 
 function(run)
@@ -13,7 +15,8 @@ function(run)
 endfunction()
 
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/ctnn-build -DCMAKE_BUILD_TYPE=Release
-    -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix)
+    -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix -DCTNN_BUILD_EXAMPLES=OFF -DCTNN_BUILD_TESTS=OFF
+    -DCTNN_BUILD_BENCH=OFF)
 run(${CMAKE_COMMAND} --install ${WORK_DIR}/ctnn-build)
 
 run(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/installed -DCMAKE_BUILD_TYPE=Release
@@ -25,3 +28,18 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/subdirectory -DCMAKE_BUIL
     -DCTNN_SOURCE_DIR=${SOURCE_DIR})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/subdirectory)
 run(${WORK_DIR}/subdirectory/consumer)
+
+if(WITH_CUDA)
+    foreach(mode installed subdirectory)
+        if(mode STREQUAL installed)
+            set(where -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+        else()
+            set(where -DCTNN_SOURCE_DIR=${SOURCE_DIR})
+        endif()
+        run(${CMAKE_COMMAND} -S ${DEVICE_CONSUMER_DIR} -B ${WORK_DIR}/device-${mode}
+            -DCMAKE_BUILD_TYPE=Release ${where})
+        run(${CMAKE_COMMAND} --build ${WORK_DIR}/device-${mode} -j 2)
+        run(${WORK_DIR}/device-${mode}/thrust_consumer)
+        run(${WORK_DIR}/device-${mode}/cuda_consumer)
+    endforeach()
+endif()

@@ -10,6 +10,7 @@
 #include <ctnn/plot/images.hpp>
 
 #include "plot/plot_support.hpp"
+#include "support/backends.hpp"
 
 namespace {
 
@@ -50,14 +51,16 @@ TEST_CASE("plot images: a grid of tiles, each scaled to its own range") {
     CHECK_THROWS_AS(ctnn::plot::image_grid(tiles, dir / "bad.png", {}), std::invalid_argument);
 }
 
-TEST_CASE("plot images: the kernels of a Conv2D layer, read from its parameters") {
+TEST_CASE_TEMPLATE("plot images: the kernels of a Conv2D layer, read from its parameters", Backend,
+                   CTNN_TEST_BACKENDS) {
     plot_test::ScratchDir dir;
-    Net net{ctnn::Seed{1}};
-    auto kernel = net.layer_parameters<1>();
-    REQUIRE(kernel.size() == 2 * 9 + 2);
-    std::fill(kernel.begin(), kernel.end(), 0.0f);
-    kernel[0] = -1.0f;     // filter 0: one blue value, the rest white
-    kernel[9 + 8] = 1.0f;  // filter 1: one red value
+    typename Net::template on<Backend> net{ctnn::Seed{1}};
+    // Through the host, so that a device network is drawn from what it holds.
+    std::vector<float> params = net.host_parameters();
+    std::fill_n(params.begin(), 2 * 9 + 2, 0.0f);  // layer 1: kernel (2, 1, 3, 3), bias (2)
+    params[0] = -1.0f;     // filter 0: one blue value, the rest white
+    params[9 + 8] = 1.0f;  // filter 1: one red value
+    net.set_parameters(params);
     ctnn::plot::kernels<1>(net, dir / "kernels.png", {.colormap = ctnn::plot::Colormap::diverging});
     plot_test::Png png(dir / "kernels.png");
     const int side = 21;  // pixels per kernel value: 64 / 3, rounded
@@ -71,9 +74,10 @@ TEST_CASE("plot images: the kernels of a Conv2D layer, read from its parameters"
     CHECK(svg.find("Grid of 2 images: filter 0, filter 1.") != std::string::npos);
 }
 
-TEST_CASE("plot images: a layer's activation maps for one input, after the input") {
+TEST_CASE_TEMPLATE("plot images: a layer's activation maps for one input, after the input", Backend,
+                   CTNN_TEST_BACKENDS) {
     plot_test::ScratchDir dir;
-    Net net{ctnn::Seed{1}};
+    typename Net::template on<Backend> net{ctnn::Seed{1}};
     std::vector<float> image(36);
     std::iota(image.begin(), image.end(), 0.0f);
     ctnn::plot::activations<2>(net, image, dir / "maps.svg");

@@ -1,11 +1,16 @@
 // The backends every test runs on: TEST_CASE_TEMPLATE("...", Backend, CTNN_TEST_BACKENDS).
-// A backend added to ctnn (a GPU one) joins the list here.
+// A backend added to ctnn joins the list here. ThrustHost (the GPU backend's
+// kernels on OpenMP) is there when the build found Thrust's headers
+// (CTNN_TEST_THRUST, set by tests/CMakeLists.txt).
 #pragma once
 
 #include <cstddef>
 #include <string_view>
 
 #include <ctnn/backend/cpu/backend.hpp>
+#if defined(CTNN_TEST_THRUST)
+#include <ctnn/backend/thrust/host.hpp>
+#endif
 
 namespace ctnn::testing {
 
@@ -56,4 +61,8 @@ static_assert(Backend<Portable>);
 
 } // namespace ctnn::testing
 
+#if defined(CTNN_TEST_THRUST)
+#define CTNN_TEST_BACKENDS ctnn::backend::Cpu, ctnn::testing::Portable, ctnn::backend::ThrustHost
+#else
 #define CTNN_TEST_BACKENDS ctnn::backend::Cpu, ctnn::testing::Portable
+#endif

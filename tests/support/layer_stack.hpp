@@ -1,7 +1,8 @@
 // A layer list on its own, for tests that drive layers directly: the pass
 // engine over Layers bound to InputShape, with its own parameters, gradients
-// and state, and the input gradient a Network does not expose. It runs on
-// host-memory backends (the ones the tests list).
+// and state, and the input gradient a Network does not expose. Tests read and
+// write host copies of them; forward() and backward() move them to and from
+// the backend's memory, so the same test runs on a device backend.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -26,13 +27,13 @@ namespace ctnn::testing {
 
 template <class Backend, class InputShape, Fusion F, class... Layers>
 class LayerStack {
-    static_assert(Backend::host_memory, "ctnn: LayerStack reads its buffers on the host");
     using bound = detail::bind_layers<InputShape, Layers...>;
     using groups = detail::group_layers<bound, typename fusion_rules_for<Backend>::type, F>;
     using passes = detail::Passes<Backend, groups, InputShape>;
     using configs = detail::ConfigList<Input<1>, Layers...>;
 
 public:
+    using input_shape = InputShape;
     using output_shape = typename boost::mp11::mp_back<bound>::output_shape;
     static constexpr std::size_t param_count = passes::param_count;
     static constexpr std::size_t state_count = passes::state_count;
@@ -40,10 +41,13 @@ public:
 
     // The layers as configured; parameters zero, state as declared.
     explicit LayerStack(const Layers&... layers) : configs_(configure(layers...)), passes_(configs_) {
-        params_.resize(param_count + 1);  // never empty, so data() is a real pointer
+        // Never empty, so that data() is a real pointer.
+        params_.resize(param_count + 1);
         grads_.resize(param_count + 1);
         state_.resize(state_count + 1);
-        std::fill(params_.begin(), params_.end(), 0.0f);
+        host_params_.assign(param_count + 1, 0.0f);
+        host_grads_.assign(param_count + 1, 0.0f);
+        host_state_.assign(state_count + 1, 0.0f);
         reset_state();
     }
 
@@ -65,9 +69,11 @@ public:
         });
     }
 
-    std::span<float> params() { return {params_.data(), param_count}; }
-    std::span<const float> grads() const { return {grads_.data(), param_count}; }
-    std::span<float> state() { return {state_.data(), state_count}; }
+    // Host copies: params() and state() go to the backend at every forward(),
+    // state() and grads() come back after forward() and backward().
+    std::span<float> params() { return {host_params_.data(), param_count}; }
+    std::span<const float> grads() const { return {host_grads_.data(), param_count}; }
+    std::span<float> state() { return {host_state_.data(), state_count}; }
     const Backend& backend() const { return backend_; }
 
     // Changes what the layers may have cached from parameters and state.
@@ -75,8 +81,23 @@ public:
 
     std::span<const float> forward(std::span<const float> x, std::size_t batch, Context context = {}) {
         REQUIRE(x.size() == batch * InputShape::size);
-        const float* y = passes_.forward(call(context, batch), x.data());
-        return {y, batch * output_shape::size};
+        backend_.to_device(host_params_.data(), params_.data(), host_params_.size());
+        backend_.to_device(host_state_.data(), state_.data(), host_state_.size());
+        // On host memory the input and output are used in place, so that
+        // tests can see a layer pass its input on.
+        if constexpr (Backend::host_memory) {
+            const float* y = passes_.forward(call(context, batch), x.data());
+            backend_.to_host(state_.data(), host_state_.data(), host_state_.size());
+            return {y, batch * output_shape::size};
+        } else {
+            x_.resize(x.size());
+            backend_.to_device(x.data(), x_.data(), x.size());
+            const float* y = passes_.forward(call(context, batch), x_.data());
+            y_.resize(batch * output_shape::size);
+            backend_.to_host(y, y_.data(), y_.size());
+            backend_.to_host(state_.data(), host_state_.data(), host_state_.size());
+            return y_;
+        }
     }
 
     // Gradients for d(loss)/d(output) = dy after forward(); returns the
@@ -85,14 +106,17 @@ public:
                                     bool input_gradient = true,
                                     OutputGradient given = OutputGradient::of_output) {
         REQUIRE(dy.size() == batch * output_shape::size);
-        std::copy(dy.begin(), dy.end(), passes_.output_gradient());
+        backend_.to_device(dy.data(), passes_.output_gradient(), dy.size());
         dx_.resize(batch * InputShape::size);
         LayerCall<Backend> whole = call(context, batch);
         whole.grads = grads_.data();
         whole.folded_output = given == OutputGradient::of_folded_activation;
         const float* dx = passes_.backward(whole, input_gradient ? dx_.data() : nullptr);
+        backend_.to_host(grads_.data(), host_grads_.data(), host_grads_.size());
         if (!input_gradient) return {};
-        return {dx, batch * InputShape::size};
+        host_dx_.resize(dx_.size());
+        backend_.to_host(dx, host_dx_.data(), host_dx_.size());
+        return host_dx_;
     }
 
 private:
@@ -122,8 +146,8 @@ private:
     Backend backend_;
     configs configs_;
     passes passes_;
-    typename Backend::template buffer<float> params_, grads_, state_;
-    std::vector<float> dx_;
+    typename Backend::template buffer<float> params_, grads_, state_, x_, dx_;
+    std::vector<float> host_params_, host_grads_, host_state_, y_, host_dx_;
     std::uint64_t version_ = 1;
 };
 
