@@ -1,7 +1,7 @@
 // Seed 001's small CNN on Fashion-MNIST (9/9/16 filters, "same" padding,
 // Dense 25 then 10: 7,465 parameters), then a better model with batch norm
 // and dropout. The last line is the better model's test accuracy.
-// Usage: fashion_cnn [fashion-mnist-directory]
+// Usage: fashion_cnn [--device cpu|thrust-host|cuda] [fashion-mnist-directory]
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -35,20 +35,22 @@ void train(Net& net, const ctnn::data::TrainTest& data, std::size_t epochs, cons
     write_history(record, name);
 }
 
-int main(int argc, char** argv) try {
-    print_blas();
-    auto data = ctnn::data::load_fashion_mnist(argc > 1 ? std::filesystem::path(argv[1])
-                                                        : ctnn::data::default_fashion_mnist_dir());
+template <class Backend>
+int run(const ExampleArgs& args) {
+    auto data = ctnn::data::load_fashion_mnist(args.positional.empty()
+                                                   ? ctnn::data::default_fashion_mnist_dir()
+                                                   : std::filesystem::path(args.positional.front()));
 
-    SmallCnn small{ctnn::Seed{42}};
+    typename SmallCnn::on<Backend> small{ctnn::Seed{42}};
+    print_backend(small);
     train(small, data, 10, "fashion_small_cnn");
     std::printf("seed 001's small CNN, test accuracy: %.2f%%\n\n",
                 100.0 * ctnn::evaluate(small, data.test).accuracy);
 
-    BetterCnn better{ctnn::Dropout{0.25f}, ctnn::Dropout{0.4f}, ctnn::Seed{42}};
+    typename BetterCnn::on<Backend> better{ctnn::Dropout{0.25f}, ctnn::Dropout{0.4f}, ctnn::Seed{42}};
     train(better, data, 15, "fashion_cnn");
     report_test_accuracy(better, data.test);
-} catch (const std::exception& error) {
-    std::cerr << error.what() << '\n';
-    return 1;
+    return 0;
 }
+
+CTNN_EXAMPLE_MAIN(run)

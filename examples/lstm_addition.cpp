@@ -10,7 +10,7 @@
 // 000 reached 99.73%. GRU and SimpleRNN versions of the same model train
 // after the LSTM for comparison. Each trains 30 epochs with Adam (batch 128,
 // learning rate on a cosine decay). The last line is the LSTM's score.
-// Usage: lstm_addition
+// Usage: lstm_addition [--device cpu|thrust-host|cuda]
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +21,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <xtensor/xview.hpp>
 
 #include <ctnn/ctnn.hpp>
 
@@ -79,12 +81,13 @@ Addition make_data(std::uint64_t seed) {
 // A few held-out questions and the model's answers.
 template <class Net>
 void show_answers(Net& net, const Addition& data) {
-    for (std::size_t n = 0; n < 8; ++n) {
+    constexpr std::size_t shown = 8;
+    const xt::xtensor<float, 2> questions = xt::view(data.held_out.inputs, xt::range(0, shown), xt::all());
+    const auto answers = ctnn::predict(net, questions);  // (shown, answer_length, symbols)
+    for (std::size_t n = 0; n < shown; ++n) {
         auto [a, b] = data.held_out_pairs[n];
-        auto p = net.forward({data.held_out.inputs.data() + n * question_length * symbols,
-                              question_length * symbols},
-                             1);
-        const std::string answer = data.codec.decode(p);
+        const std::string answer = data.codec.decode(
+            {answers.data() + n * answer_length * symbols, answer_length * symbols});
         const std::string right = ctnn::data::pad_left(std::to_string(a + b), answer_length);
         std::printf("  %s = %s  %s\n", question(a, b).c_str(), answer.c_str(),
                     answer == right ? "ok" : ("wrong, not " + right).c_str());
@@ -98,13 +101,14 @@ struct Score {
     double seconds;
 };
 
-template <template <std::size_t, bool> class Recurrent>
+template <template <std::size_t, bool> class Recurrent, class Backend>
 Score train(const char* model, const char* name, const Addition& data, std::size_t epochs,
             float learning_rate) {
-    using Net = Adder<Recurrent>;
+    using Net = typename Adder<Recurrent>::template on<Backend>;
     Net net{ctnn::Seed{7}};
     std::printf("\n%s encoder-decoder\n", model);
     ctnn::summary(net, std::cout);
+    print_backend(net);
     const auto start = std::chrono::steady_clock::now();
     auto history = ctnn::fit(net, ctnn::Adam{learning_rate}, ctnn::CategoricalCrossEntropy{},
                              data.train,
@@ -122,16 +126,16 @@ Score train(const char* model, const char* name, const Addition& data, std::size
 
 } // namespace
 
-int main() try {
-    print_blas();
+template <class Backend>
+int run(const ExampleArgs&) {
     const Addition data = make_data(2019);
     std::printf("%zu training pairs, %zu held-out pairs never trained on\n", data.train.size(),
                 data.held_out.size());
 
     std::vector<Score> scores;
-    scores.push_back(train<ctnn::LSTM>("LSTM", "lstm_addition", data, 30, 2e-3f));
-    scores.push_back(train<ctnn::GRU>("GRU", "gru_addition", data, 30, 2e-3f));
-    scores.push_back(train<ctnn::SimpleRNN>("SimpleRNN", "simple_rnn_addition", data, 30, 1e-3f));
+    scores.push_back(train<ctnn::LSTM, Backend>("LSTM", "lstm_addition", data, 30, 2e-3f));
+    scores.push_back(train<ctnn::GRU, Backend>("GRU", "gru_addition", data, 30, 2e-3f));
+    scores.push_back(train<ctnn::SimpleRNN, Backend>("SimpleRNN", "simple_rnn_addition", data, 30, 1e-3f));
 
     std::printf("\nheld-out pairs (%zu), %zu units per layer:\n", data.held_out.size(), units);
     std::printf("  %-10s %9s %12s %13s %9s\n", "model", "params", "per-char", "exact-match",
@@ -140,7 +144,7 @@ int main() try {
         std::printf("  %-10s %9zu %11.2f%% %12.2f%% %9.0f\n", s.model, s.params,
                     100.0 * s.accuracy.per_step(), 100.0 * s.accuracy.per_sequence(), s.seconds);
     std::printf("exact-match accuracy: %.2f%%\n", 100.0 * scores.front().accuracy.per_sequence());
-} catch (const std::exception& error) {
-    std::cerr << error.what() << '\n';
-    return 1;
+    return 0;
 }
+
+CTNN_EXAMPLE_MAIN(run)

@@ -1,6 +1,6 @@
 // Seed 003, question 4: GaussianNoise(0.1), Conv2D(45, 5x5, ReLU, L2 0.001),
 // MaxPool 2, Conv2D(60, 5x5, ReLU), MaxPool 2, Flatten, Dense(10, softmax).
-// Usage: mnist_cnn [mnist-directory]
+// Usage: mnist_cnn [--device cpu|thrust-host|cuda] [mnist-directory]
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -16,12 +16,14 @@ using Cnn = ctnn::Sequential<ctnn::Input<1, 28, 28>, ctnn::GaussianNoise, ctnn::
                              ctnn::ReLU, ctnn::MaxPool2D<2>, ctnn::Conv2D<60, 5>, ctnn::ReLU,
                              ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<10>, ctnn::Softmax>;
 
-int main(int argc, char** argv) try {
-    Cnn net{ctnn::GaussianNoise{0.1f}, ctnn::Conv2D<45, 5>{.l2 = 0.001f}, ctnn::Seed{42}};
+template <class Backend>
+int run(const ExampleArgs& args) {
+    typename Cnn::on<Backend> net{ctnn::GaussianNoise{0.1f}, ctnn::Conv2D<45, 5>{.l2 = 0.001f},
+                                  ctnn::Seed{42}};
     ctnn::summary(net, std::cout);
-    print_blas();
+    print_backend(net);
 
-    auto data = ctnn::data::load_mnist(example_data_dir(argc, argv, "mnist"));
+    auto data = ctnn::data::load_mnist(example_data_dir(args, "mnist"));
     constexpr std::size_t epochs = 12;
     auto history = ctnn::fit(net, ctnn::RMSprop{1e-3f}, ctnn::CategoricalCrossEntropy{}, data.train,
                              {.epochs = epochs,
@@ -44,7 +46,7 @@ int main(int argc, char** argv) try {
     });
 
     report_test_accuracy(net, data.test, "mnist_cnn");
-} catch (const std::exception& error) {
-    std::cerr << error.what() << '\n';
-    return 1;
+    return 0;
 }
+
+CTNN_EXAMPLE_MAIN(run)
