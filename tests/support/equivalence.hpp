@@ -63,7 +63,7 @@ void compare_stacks(const EquivalenceCheck& options, const Layers&... layers) {
             std::copy(params.begin(), params.end(), a.params().begin());
             std::copy(params.begin(), params.end(), b.params().begin());
             // Positive state, so that it can stand for running variances too.
-            for (std::size_t i = 0; i < A::state_count; ++i)
+            for (std::size_t i = 0; i != A::state_count; ++i)  // not <: nvcc flags i < 0
                 a.state()[i] = b.state()[i] = 0.5f + 0.5f * std::fabs(rng.uniform(-1.0f, 1.0f));
             const std::vector<float> x = random_values(batch * input::size, rng, 0.05f);
             const std::vector<float> dy = random_values(batch * A::output_shape::size, rng);

@@ -532,7 +532,7 @@ private:
             constexpr std::size_t start = [&] {
                 std::size_t at = layer_parameter_offset<LayerIndex>() +
                                  detail::sublayer_counts<typename B::layer, typename B::input_shape>::params;
-                for (std::size_t i = 0; i < index; ++i) at += arrays[i].size();
+                for (std::size_t i = 0; i != index; ++i) at += arrays[i].size();  // not <: nvcc flags i < 0
                 return at;
             }();
             std::array<std::size_t, array.shape.rank> shape{};

@@ -128,18 +128,33 @@ struct GatherRows {
     }
 };
 
+// The host memory a batch is gathered in before its transfer: the backend's
+// host_buffer where it has one (pinned memory on CUDA, so that the copy runs
+// asynchronously), else a vector.
+template <class Backend>
+struct staging_buffer {
+    using type = std::vector<float>;
+};
+template <class Backend>
+    requires requires { typename Backend::template host_buffer<float>; }
+struct staging_buffer<Backend> {
+    using type = typename Backend::template host_buffer<float>;
+};
+
 // A shuffled batch of a data set's rows in the backend's memory: a parallel
 // gather straight into it where that is host memory, else on the host and
-// then one transfer.
-template <class Backend>
+// then one transfer. The staging buffer only grows, and is rewritten only by
+// the next call: by then the step that used the batch has read its loss back,
+// so an asynchronous copy out of it has finished.
+template <class Backend, class Staging>
 void gather_batch(const Backend& backend, const data::Dataset& data, const std::size_t* order,
-                  std::size_t batch, float* inputs, float* targets, std::vector<float>& staging) {
+                  std::size_t batch, float* inputs, float* targets, Staging& staging) {
     const std::size_t in = data.input_width(), out = data.target_width();
     if constexpr (Backend::host_memory) {
         backend.for_each(batch, GatherRows{order, data.inputs.data(), inputs, in}, in);
         backend.for_each(batch, GatherRows{order, data.targets.data(), targets, out}, out);
     } else {
-        staging.resize(batch * (in + out));
+        if (staging.size() < batch * (in + out)) staging.resize(batch * (in + out));
         for (std::size_t i = 0; i < batch; ++i) {
             GatherRows{order, data.inputs.data(), staging.data(), in}(i);
             GatherRows{order, data.targets.data(), staging.data() + batch * in, out}(i);

@@ -131,7 +131,7 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
     typename Backend::template buffer<float> batch_inputs, batch_targets;
     batch_inputs.resize(batch_size * in);
     batch_targets.resize(batch_size * out);
-    std::vector<float> staging;
+    typename detail::staging_buffer<Backend>::type staging;
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
     Rng shuffler(mix64(options.seed ^ 0x5eedULL));

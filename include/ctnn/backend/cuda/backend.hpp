@@ -17,6 +17,7 @@
 #include <thrust/system/cuda/execution_policy.h>
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -66,6 +67,27 @@ struct DeviceMemory {
     }
 };
 
+// Page-locked host memory, where fit gathers each batch: a copy from it runs
+// asynchronously on the stream (from pageable memory the driver first copies
+// synchronously). fit rewrites it only after the step that read it has read
+// its loss back, which waits for the stream.
+struct PinnedMemory {
+    static void* allocate(std::size_t n) {
+        void* p = nullptr;
+        const cudaError_t status = cudaMallocHost(&p, n);
+        if (status != cudaSuccess) {
+            cudaGetLastError();
+            throw ctnn::AllocationError("ctnn: CUDA: cudaMallocHost(" + bytes(n) +
+                                        ") failed: " + cudaGetErrorString(status));
+        }
+        return p;
+    }
+    static void deallocate(void* p) noexcept {
+        if (p != nullptr) cudaFreeHost(p);
+    }
+    static void copy(void* to, const void* from, std::size_t n) { std::memcpy(to, from, n); }
+};
+
 // The stream and the cuBLAS handle, shared by the copies of one backend. The
 // stream is a blocking one, so that the legacy default stream (buffer copies,
 // cudaFree) stays ordered with it.
@@ -95,6 +117,7 @@ class System {
 public:
     static constexpr std::string_view name = "CUDA";
     using memory = DeviceMemory;
+    using staging_memory = PinnedMemory;
 
     System() : device_(std::make_shared<Device>()) {}
 
