@@ -45,20 +45,27 @@ inline int device_count(std::string* why_none = nullptr) {
     return count;
 }
 
-struct DeviceMemory {
-    static void* allocate(std::size_t n) {
-        void* p = nullptr;
-        const cudaError_t status = cudaMalloc(&p, n);
-        if (status != cudaSuccess) {
-            cudaGetLastError();
-            std::size_t free = 0, total = 0;
-            cudaMemGetInfo(&free, &total);
-            throw ctnn::AllocationError(
-                "ctnn: CUDA: cudaMalloc(" + bytes(n) + ") failed: " + cudaGetErrorString(status) +
-                " (" + bytes(free) + " free of " + bytes(total) + ")");
-        }
-        return p;
+// Memory from cudaMalloc or cudaMallocHost: a failure throws AllocationError
+// naming the call, the size and the device's free memory.
+template <cudaError_t (*Allocate)(void**, std::size_t)>
+void* allocate_or_throw(const char* call, std::size_t n) {
+    void* p = nullptr;
+    const cudaError_t status = Allocate(&p, n);
+    if (status != cudaSuccess) {
+        cudaGetLastError();
+        std::size_t free = 0, total = 0;
+        cudaMemGetInfo(&free, &total);
+        throw ctnn::AllocationError("ctnn: CUDA: " + std::string(call) + "(" + bytes(n) + ") failed: " +
+                                    cudaGetErrorString(status) + " (" + bytes(free) + " free of " +
+                                    bytes(total) + " on the device)");
     }
+    return p;
+}
+inline cudaError_t device_malloc(void** p, std::size_t n) { return cudaMalloc(p, n); }
+inline cudaError_t pinned_malloc(void** p, std::size_t n) { return cudaMallocHost(p, n); }
+
+struct DeviceMemory {
+    static void* allocate(std::size_t n) { return allocate_or_throw<device_malloc>("cudaMalloc", n); }
     static void deallocate(void* p) noexcept {
         if (p != nullptr) cudaFree(p);
     }
@@ -72,16 +79,7 @@ struct DeviceMemory {
 // synchronously). fit rewrites it only after the step that read it has read
 // its loss back, which waits for the stream.
 struct PinnedMemory {
-    static void* allocate(std::size_t n) {
-        void* p = nullptr;
-        const cudaError_t status = cudaMallocHost(&p, n);
-        if (status != cudaSuccess) {
-            cudaGetLastError();
-            throw ctnn::AllocationError("ctnn: CUDA: cudaMallocHost(" + bytes(n) +
-                                        ") failed: " + cudaGetErrorString(status));
-        }
-        return p;
-    }
+    static void* allocate(std::size_t n) { return allocate_or_throw<pinned_malloc>("cudaMallocHost", n); }
     static void deallocate(void* p) noexcept {
         if (p != nullptr) cudaFreeHost(p);
     }
