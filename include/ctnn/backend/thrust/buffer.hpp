@@ -3,14 +3,18 @@
 //   void* allocate(std::size_t bytes);            // throws, naming the size
 //   void deallocate(void*) noexcept;
 //   void copy(void* to, const void* from, std::size_t bytes);   // within it
-// (backend/thrust/host.hpp: aligned host memory; backend/cuda/memory.hpp:
-// cudaMalloc). Not thrust::device_vector: its data() is a thrust pointer, and
+// (backend/thrust/host.hpp: aligned host memory; backend/cuda/backend.hpp:
+// cudaMalloc, and pinned host memory for staging). Not thrust::device_vector: its data() is a thrust pointer, and
 // it would initialise every element on resize, a kernel launch per buffer.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
+#include <string>
 #include <utility>
+
+#include "ctnn/core/backend.hpp"
 
 namespace ctnn::backend::thrust_backend {
 
@@ -42,6 +46,9 @@ public:
     // buffer as it was.
     void resize(std::size_t n) {
         if (n == size_) return;
+        if (n > std::numeric_limits<std::size_t>::max() / sizeof(T))
+            throw AllocationError("ctnn: a buffer of " + std::to_string(n) + " values of " +
+                                  std::to_string(sizeof(T)) + " bytes is larger than memory can be");
         T* grown = n == 0 ? nullptr : static_cast<T*>(Memory::allocate(n * sizeof(T)));
         if (grown != nullptr && size_ != 0) {
             try {
