@@ -70,7 +70,8 @@ struct DeviceMemory {
         if (p != nullptr) cudaFree(p);
     }
     static void copy(void* to, const void* from, std::size_t n) {
-        check(cudaMemcpy(to, from, n, cudaMemcpyDeviceToDevice), "cudaMemcpy(" + bytes(n) + ", device to device)");
+        check(cudaMemcpy(to, from, n, cudaMemcpyDeviceToDevice),
+              [&] { return "cudaMemcpy(" + bytes(n) + ", device to device)"; });
     }
 };
 
@@ -134,8 +135,10 @@ public:
               std::size_t ldc) const {
         check(cublasSgemm(device_->blas, op(tb), op(ta), int(n), int(m), int(k), &alpha, b, int(ldb),
                           a, int(lda), &beta, c, int(ldc)),
-              "cublasSgemm(m=" + std::to_string(m) + ", n=" + std::to_string(n) +
-                  ", k=" + std::to_string(k) + ")");
+              [&] {
+                  return "cublasSgemm(m=" + std::to_string(m) + ", n=" + std::to_string(n) +
+                         ", k=" + std::to_string(k) + ")";
+              });
     }
     void gemm_strided_batched(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k,
                               float alpha, const float* a, std::size_t lda, std::size_t stride_a,
@@ -146,8 +149,10 @@ public:
                                         b, int(ldb), (long long)stride_b, a, int(lda),
                                         (long long)stride_a, &beta, c, int(ldc),
                                         (long long)stride_c, int(count)),
-              "cublasSgemmStridedBatched(m=" + std::to_string(m) + ", n=" + std::to_string(n) +
-                  ", k=" + std::to_string(k) + ", count=" + std::to_string(count) + ")");
+              [&] {
+                  return "cublasSgemmStridedBatched(m=" + std::to_string(m) + ", n=" + std::to_string(n) +
+                         ", k=" + std::to_string(k) + ", count=" + std::to_string(count) + ")";
+              });
     }
 
     bool is_device_memory(const void* p) const {
@@ -163,21 +168,23 @@ public:
     // once the source is staged, so the caller may reuse it at once.
     void to_device(const void* host, void* device, std::size_t n) const {
         check(cudaMemcpyAsync(device, host, n, cudaMemcpyHostToDevice, device_->stream),
-              "cudaMemcpyAsync(" + bytes(n) + ", host to device)");
+              [&] { return "cudaMemcpyAsync(" + bytes(n) + ", host to device)"; });
     }
     // Waits for the stream: a kernel's failure since the last wait shows here.
     void to_host(const void* device, void* host, std::size_t n) const {
         check(cudaMemcpyAsync(host, device, n, cudaMemcpyDeviceToHost, device_->stream),
-              "cudaMemcpyAsync(" + bytes(n) + ", device to host)");
-        synchronize("after copying " + bytes(n) + " to the host");
+              [&] { return "cudaMemcpyAsync(" + bytes(n) + ", device to host)"; });
+        synchronize([&] { return "after copying " + bytes(n) + " to the host"; });
     }
     void copy(const void* from, void* to, std::size_t n) const {
         check(cudaMemcpyAsync(to, from, n, cudaMemcpyDeviceToDevice, device_->stream),
-              "cudaMemcpyAsync(" + bytes(n) + ", device to device)");
+              [&] { return "cudaMemcpyAsync(" + bytes(n) + ", device to device)"; });
     }
-    void synchronize(const std::string& when = "") const {
-        check(cudaStreamSynchronize(device_->stream), "cudaStreamSynchronize " + when);
-        check(cudaGetLastError(), "a kernel launch " + when);
+    // `when` as check's `what`: a string or a function returning one.
+    template <class When>
+    void synchronize(const When& when) const {
+        check(cudaStreamSynchronize(device_->stream), [&] { return "cudaStreamSynchronize " + describe(when); });
+        check(cudaGetLastError(), [&] { return "a kernel launch " + describe(when); });
     }
 
 private:

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace ctnn::backend::cuda {
 
@@ -15,10 +16,21 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// `what` names the call and its arguments, e.g. "cudaMemcpyAsync(4096 bytes, device to host)".
-inline void check(cudaError_t status, const std::string& what) {
+// `what` names the call and its arguments, e.g. "cudaMemcpyAsync(4096 bytes,
+// device to host)": a string, or a function that returns one, called only on
+// failure, so that a call in a training step builds no message.
+template <class What>
+std::string describe(const What& what) {
+    if constexpr (std::is_invocable_v<const What&>)
+        return what();
+    else
+        return std::string(what);
+}
+
+template <class What>
+void check(cudaError_t status, const What& what) {
     if (status != cudaSuccess)
-        throw Error("ctnn: CUDA: " + what + " failed: " + cudaGetErrorName(status) + ": " +
+        throw Error("ctnn: CUDA: " + describe(what) + " failed: " + cudaGetErrorName(status) + ": " +
                     cudaGetErrorString(status));
 }
 
@@ -37,9 +49,10 @@ inline const char* cublas_status_name(cublasStatus_t status) {
     }
 }
 
-inline void check(cublasStatus_t status, const std::string& what) {
+template <class What>
+void check(cublasStatus_t status, const What& what) {
     if (status != CUBLAS_STATUS_SUCCESS)
-        throw Error("ctnn: cuBLAS: " + what + " failed: " + cublas_status_name(status));
+        throw Error("ctnn: cuBLAS: " + describe(what) + " failed: " + cublas_status_name(status));
 }
 
 } // namespace ctnn::backend::cuda

@@ -6,7 +6,7 @@
 // System supplies what Thrust does not:
 //   name                          for messages
 //   memory                        allocation and copies (thrust/buffer.hpp)
-//   staging_memory (optional)     host memory to gather batches in (pinned)
+//   staging_memory                host memory to gather batches in (pinned on CUDA)
 //   policy()                      the Thrust execution policy
 //   gemm(), gemm_strided_batched() as the concept states them
 //   to_device(), to_host(), copy() transfers in bytes; to_host returns when
@@ -30,8 +30,6 @@
 #include <thrust/iterator/counting_iterator.h>
 
 #include <cstddef>
-#include <cstring>
-#include <new>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -102,23 +100,6 @@ struct SumScratch {
     SumScratch& operator=(const SumScratch&) { return *this; }
 };
 
-// Where a batch is gathered on the host before its copy: the system's
-// staging memory, or plain host memory.
-struct PlainHostMemory {
-    static void* allocate(std::size_t n) { return ::operator new(n); }
-    static void deallocate(void* p) noexcept { ::operator delete(p); }
-    static void copy(void* to, const void* from, std::size_t n) { std::memcpy(to, from, n); }
-};
-template <class System>
-struct staging_memory_of {
-    using type = PlainHostMemory;
-};
-template <class System>
-    requires requires { typename System::staging_memory; }
-struct staging_memory_of<System> {
-    using type = typename System::staging_memory;
-};
-
 } // namespace thrust_backend
 
 template <class System>
@@ -131,8 +112,7 @@ public:
     using buffer = thrust_backend::DeviceBuffer<T, typename System::memory>;
     // Host memory that batches are gathered in (pinned on CUDA).
     template <class T>
-    using host_buffer =
-        thrust_backend::DeviceBuffer<T, typename thrust_backend::staging_memory_of<System>::type>;
+    using host_buffer = thrust_backend::DeviceBuffer<T, typename System::staging_memory>;
 
     Thrust() = default;
     explicit Thrust(System system) : system_(std::move(system)) {}

@@ -42,6 +42,7 @@ struct HostMemory {
 struct OmpSystem {
     static constexpr std::string_view name = "Thrust (OpenMP)";
     using memory = HostMemory;
+    using staging_memory = HostMemory;
 
     auto policy() const { return thrust::omp::par; }
 
