@@ -37,6 +37,7 @@
 #include "ctnn/training/evaluate.hpp"
 #include "ctnn/training/fit.hpp"
 #include "ctnn/training/history.hpp"
+#include "ctnn/training/inference_graph.hpp"
 #include "ctnn/training/schedules.hpp"
 #include "ctnn/training/sequence_metrics.hpp"
 #include "ctnn/training/sweep.hpp"

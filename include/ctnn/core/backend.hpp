@@ -91,6 +91,28 @@ concept Backend = requires(const B& backend, float* out, const float* in, std::s
     backend.to_host(in, out, n);
 };
 
+// A backend that can record work once and replay it with one launch (CUDA
+// graphs; ThrustHost records the same way, so CI runs the logic):
+//   auto graph = backend.capture([&] { ...kernels, GEMMs, copies... });
+//   graph.launch();                          // the same work, same arguments
+//   backend.to_host_async(device, host, n);  // a copy a graph may hold
+//   backend.synchronize();                   // after which the host reads it
+// Nothing inside a capture may allocate or wait for the device.
+namespace detail {
+struct NoWork {
+    void operator()() const {}
+};
+} // namespace detail
+
+template <class B>
+concept CapturesGraphs = Backend<B> && requires(const B& backend, const typename B::graph& graph,
+                                                const float* in, float* out, std::size_t n) {
+    { backend.capture(detail::NoWork{}) } -> std::same_as<typename B::graph>;
+    graph.launch();
+    backend.to_host_async(in, out, n);
+    backend.synchronize();
+};
+
 namespace detail {
 
 // A backend that does nothing, standing in for one that failed its check so

@@ -270,6 +270,9 @@ public:
         return {state_.data(), state_count};
     }
     std::span<const float> state() const { return {state_.data(), state_count}; }
+    // Counts those changes: what is derived from the weights (a folded
+    // BatchNorm, a captured graph) is stale once it moves.
+    std::uint64_t version() const { return version_; }
 
     // The flat buffers on the host and back: explicit copies that work on
     // every backend (parameters() and state() are device memory on a GPU).

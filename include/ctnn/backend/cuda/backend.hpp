@@ -21,6 +21,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "ctnn/backend/cuda/error.hpp"
 #include "ctnn/backend/thrust/backend.hpp"
@@ -112,15 +114,48 @@ public:
     cublasHandle_t blas = nullptr;
 };
 
+// A captured stream's work, instantiated once: launch() replays every kernel,
+// GEMM and copy with one call, in stream order.
+class Graph {
+public:
+    Graph(std::shared_ptr<Device> device, cudaGraph_t graph) : device_(std::move(device)), graph_(graph) {
+        cudaGraphExec_t exec = nullptr;
+        check(cudaGraphInstantiate(&exec, graph_.get(), 0), "cudaGraphInstantiate");
+        exec_.reset(exec);
+    }
+    void launch() const { check(cudaGraphLaunch(exec_.get(), device_->stream), "cudaGraphLaunch"); }
+    std::size_t nodes() const {
+        std::size_t count = 0;
+        check(cudaGraphGetNodes(graph_.get(), nullptr, &count), "cudaGraphGetNodes");
+        return count;
+    }
+
+private:
+    struct DestroyGraph {
+        void operator()(cudaGraph_t g) const noexcept { cudaGraphDestroy(g); }
+    };
+    struct DestroyExec {
+        void operator()(cudaGraphExec_t e) const noexcept { cudaGraphExecDestroy(e); }
+    };
+    std::shared_ptr<Device> device_;
+    std::unique_ptr<std::remove_pointer_t<cudaGraph_t>, DestroyGraph> graph_;
+    std::unique_ptr<std::remove_pointer_t<cudaGraphExec_t>, DestroyExec> exec_;
+};
+
 class System {
 public:
     static constexpr std::string_view name = "CUDA";
     using memory = DeviceMemory;
     using staging_memory = PinnedMemory;
+    using graph = Graph;
 
     System() : device_(std::make_shared<Device>()) {}
 
     auto policy() const { return thrust::cuda::par_nosync.on(device_->stream); }
+    template <class F>
+    void launch(std::size_t n, const F& f) const {
+        thrust_backend::for_each_index(policy(), n, f);
+    }
     cudaStream_t stream() const { return device_->stream; }
     std::string device_name() const {
         cudaDeviceProp properties{};
@@ -176,10 +211,36 @@ public:
               [&] { return "cudaMemcpyAsync(" + bytes(n) + ", device to host)"; });
         synchronize([&] { return "after copying " + bytes(n) + " to the host"; });
     }
+    void to_host_async(const void* device, void* host, std::size_t n) const {
+        check(cudaMemcpyAsync(host, device, n, cudaMemcpyDeviceToHost, device_->stream),
+              [&] { return "cudaMemcpyAsync(" + bytes(n) + ", device to host)"; });
+    }
     void copy(const void* from, void* to, std::size_t n) const {
         check(cudaMemcpyAsync(to, from, n, cudaMemcpyDeviceToDevice, device_->stream),
               [&] { return "cudaMemcpyAsync(" + bytes(n) + ", device to device)"; });
     }
+
+    // The stream's work from record(), captured (thread-local mode: another
+    // thread's CUDA calls are not disturbed) and instantiated. A call that
+    // cannot be captured (an allocation, a wait) fails inside record().
+    template <class Record>
+    Graph capture(Record&& record) const {
+        check(cudaStreamBeginCapture(device_->stream, cudaStreamCaptureModeThreadLocal),
+              "cudaStreamBeginCapture");
+        cudaGraph_t graph = nullptr;
+        try {
+            std::forward<Record>(record)();
+        } catch (...) {
+            cudaStreamEndCapture(device_->stream, &graph);
+            if (graph != nullptr) cudaGraphDestroy(graph);
+            cudaGetLastError();
+            throw;
+        }
+        check(cudaStreamEndCapture(device_->stream, &graph),
+              "cudaStreamEndCapture (a call inside the capture was not capturable)");
+        return Graph(device_, graph);
+    }
+    void synchronize() const { synchronize("after the stream's work"); }
     // `when` as check's `what`: a string or a function returning one.
     template <class When>
     void synchronize(const When& when) const {

@@ -7,10 +7,14 @@
 //   name                          for messages
 //   memory                        allocation and copies (thrust/buffer.hpp)
 //   staging_memory                host memory to gather batches in (pinned on CUDA)
-//   policy()                      the Thrust execution policy
+//   launch(n, f)                  f(i) for i in [0, n), as thrust::for_each_n
 //   gemm(), gemm_strided_batched() as the concept states them
 //   to_device(), to_host(), copy() transfers in bytes; to_host returns when
 //                                 the host can read the result
+//   to_host_async(), synchronize() a copy to the host in stream order, and
+//                                 the wait after which the host reads it
+//   capture(record), graph         record() run under capture: its work,
+//                                 recorded once, replays with graph::launch()
 // Two systems exist: ThrustHost (backend/thrust/host.hpp: OpenMP, OpenBLAS),
 // which runs every kernel's logic in CI, and Cuda (backend/cuda/backend.hpp:
 // device memory, cuBLAS, one stream).
@@ -46,6 +50,13 @@ namespace thrust_backend {
 // the grouping (and the rounding) is the same for every thread count and on
 // every device.
 inline constexpr std::size_t sum_block = 512;
+
+// f(i) for i in [0, n) under a Thrust policy: what every system's launch()
+// runs.
+template <class Policy, class F>
+void for_each_index(const Policy& policy, std::size_t n, const F& f) {
+    thrust::for_each_n(policy, thrust::counting_iterator<std::size_t>(0), n, f);
+}
 
 // partial[b] = f(b * sum_block) + ... in index order, in double.
 template <class F>
@@ -148,8 +159,7 @@ public:
     // hand, Thrust's schedulers balance on their own.
     template <class F>
     void for_each(std::size_t n, F f, std::size_t /*cost*/ = 1) const {
-        if (n == 0) return;
-        thrust::for_each_n(system_.policy(), thrust::counting_iterator<std::size_t>(0), n, f);
+        if (n != 0) system_.launch(n, f);
     }
 
     // Partial sums of sum_block consecutive indices on the device, then their
@@ -190,6 +200,21 @@ public:
     void to_host(const float* device, float* host, std::size_t n) const {
         if (n != 0) system_.to_host(device, host, n * sizeof(float));
     }
+
+    // CapturesGraphs (core/backend.hpp): the work record() issues, captured
+    // once (nothing runs while it is recorded) and replayed by launch() with
+    // the arguments it was issued with; a copy to the host that waits, an
+    // allocation or a wait inside it is refused.
+    using graph = typename System::graph;
+    template <class Record>
+    graph capture(Record&& record) const {
+        return system_.capture(std::forward<Record>(record));
+    }
+    // A copy to the host in stream order: read `host` after synchronize().
+    void to_host_async(const float* device, float* host, std::size_t n) const {
+        if (n != 0) system_.to_host_async(device, host, n * sizeof(float));
+    }
+    void synchronize() const { system_.synchronize(); }
 
 private:
     System system_;
