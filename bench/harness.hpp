@@ -1,37 +1,14 @@
-// Shared by every benchmark program (each one translation unit) (ctnn's and the anchors'): medians of
-// repeated timings after warm-up, and one result line per figure, which
-// bench/run gathers into the comparison table.
+// Shared by every CPU benchmark program (each one translation unit), ctnn's
+// and the anchors': timing.hpp's medians and result lines, and the heap
+// allocations a step makes.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <string>
-#include <vector>
 
 #include "alloc_counter.hpp"
+#include "timing.hpp"
 
 namespace bench {
-
-// Median seconds per call of f over `repeats` timed calls, after `warmup` calls.
-template <class F>
-double median_seconds(F&& f, int warmup, int repeats) {
-    for (int i = 0; i < warmup; ++i) f();
-    std::vector<double> seconds(static_cast<std::size_t>(repeats));
-    for (double& s : seconds) {
-        auto start = std::chrono::steady_clock::now();
-        f();
-        s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    }
-    std::nth_element(seconds.begin(), seconds.begin() + repeats / 2, seconds.end());
-    return seconds[static_cast<std::size_t>(repeats / 2)];
-}
-
-// "RESULT <workload> <value> <unit>": the line format bench/run reads.
-inline void report(const char* workload, double value, const char* unit) {
-    std::printf("RESULT %s %.6g %s\n", workload, value, unit);
-    std::fflush(stdout);
-}
 
 // Times one training step at `batch_size` and reports the throughput as
 // mlp_train_b<batch_size>; for the batch-512 run also the heap allocations a

@@ -1,0 +1,33 @@
+// Timing and the result lines every benchmark program prints; bench/run and
+// bench/gpu gather the lines into their tables. Safe to include from several
+// translation units (harness.hpp, which counts allocations, is not).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+namespace bench {
+
+// Median seconds per call of f over `repeats` timed calls, after `warmup` calls.
+template <class F>
+double median_seconds(F&& f, int warmup, int repeats) {
+    for (int i = 0; i < warmup; ++i) f();
+    std::vector<double> seconds(static_cast<std::size_t>(repeats));
+    for (double& s : seconds) {
+        auto start = std::chrono::steady_clock::now();
+        f();
+        s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    std::nth_element(seconds.begin(), seconds.begin() + repeats / 2, seconds.end());
+    return seconds[static_cast<std::size_t>(repeats / 2)];
+}
+
+// "RESULT <workload> <value> <unit>": the line format bench/run reads.
+inline void report(const char* workload, double value, const char* unit) {
+    std::printf("RESULT %s %.6g %s\n", workload, value, unit);
+    std::fflush(stdout);
+}
+
+} // namespace bench
