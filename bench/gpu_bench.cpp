@@ -68,32 +68,46 @@ Synthetic synthetic(std::size_t batch, std::size_t labels_per_sample, std::size_
     return data;
 }
 
-// Steps per second of fit's own step (detail::train_step) on one batch
-// resident in device memory.
+// Samples per second of fit's own steps on one batch resident in device
+// memory: uncaptured (detail::train_step, which reads the loss back every
+// step) as <key>, and replayed as one captured graph per step
+// (detail::CapturedSteps, what fit runs on such a backend) as <key>_graph.
 template <class Net, class Optimizer>
-void train(const char* key, Net net, Optimizer optimizer, std::size_t batch,
+void train(const char* key, const Net& initial, const Optimizer& optimizer, std::size_t batch,
            std::size_t labels_per_sample, std::size_t classes, bool one_hot, int steps, const Sizes& sizes) {
-    const auto& device = net.backend();
     const Synthetic data = synthetic<Net>(batch, labels_per_sample, classes, one_hot);
-    typename Net::backend_type::template buffer<float> inputs, labels;
-    inputs.resize(data.inputs.size());
-    labels.resize(data.labels.size());
-    device.to_device(data.inputs.data(), inputs.data(), inputs.size());
-    device.to_device(data.labels.data(), labels.data(), labels.size());
-    net.reserve(batch);
     CategoricalCrossEntropy loss;
-    Context context{Mode::training, 3, 0, 0};
-    std::size_t correct = 0;
-    auto run = [&] {
-        for (int s = 0; s < steps; ++s) {
-            detail::train_step(net, optimizer, loss, context, inputs.data(), labels.data(), batch,
-                               labels_per_sample, correct);
-            ++context.step;
-        }
-        device.synchronize();
+    auto measure = [&](const std::string& name, bool captured) {
+        Net net = initial;
+        Optimizer stepper = optimizer;
+        const auto& device = net.backend();
+        typename Net::backend_type::template buffer<float> inputs, labels;
+        inputs.resize(data.inputs.size());
+        labels.resize(data.labels.size());
+        device.to_device(data.inputs.data(), inputs.data(), inputs.size());
+        device.to_device(data.labels.data(), labels.data(), labels.size());
+        net.reserve(batch);
+        Context context{Mode::training, 3, 0, 0};
+        detail::CapturedSteps graphs(net, stepper, loss, labels_per_sample);
+        graphs.begin_epoch(context);
+        std::size_t correct = 0;
+        auto run = [&] {
+            for (int s = 0; s < steps; ++s) {
+                if (captured) {
+                    graphs.step(inputs.data(), labels.data(), batch);
+                } else {
+                    detail::train_step(net, stepper, loss, context, inputs.data(), labels.data(), batch,
+                                       labels_per_sample, correct, true);
+                    ++context.step;
+                }
+            }
+            device.synchronize();
+        };
+        const double seconds = bench::median_seconds(run, 1, sizes.repeats());
+        bench::report(name.c_str(), double(batch) * steps / seconds, "samples/s");
     };
-    const double seconds = bench::median_seconds(run, 1, sizes.repeats());
-    bench::report(key, double(batch) * steps / seconds, "samples/s");
+    measure(key, false);
+    measure(std::string(key) + "_graph", true);
 }
 
 // Batch-1 latency, host to host: forward() with its copies, and the same

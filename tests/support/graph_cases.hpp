@@ -9,12 +9,15 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <ctnn/ctnn.hpp>
 #include <ctnn/training/inference_graph.hpp>
 
 #include "support/equivalence.hpp"
+#include "support/training_cases.hpp"
 
 namespace ctnn::testing::graphs {
 
@@ -126,7 +129,73 @@ TEST_CASE_TEMPLATE_DEFINE("InferenceGraph rejects a batch of the wrong size", De
                          std::invalid_argument);
 }
 
+// fit with captured steps against fit with every step uncaptured, on the
+// same backend: the same parameters, state, optimizer slots and figures. 50
+// samples in batches of 16: three full batches and one of 2 per epoch, so
+// each epoch captures two graphs and replays the full one twice.
+template <class Net, class Optimizer>
+void check_captured_fit(const Net& initial, const Optimizer& optimizer, std::size_t classes,
+                        std::size_t steps = 1) {
+    constexpr std::size_t epochs = 3;
+    const data::Dataset train = training::labelled<typename Net::input_shape>(50, classes, steps, 4);
+    FitOptions options{.epochs = epochs, .batch_size = 16, .seed = 9, .verbosity = Verbosity::silent};
+    // A schedule: the graphs captured in one epoch must not keep the old rate.
+    options.learning_rate_schedule = [](std::size_t epoch, float rate) { return epoch == 0 ? rate : rate * 0.5f; };
+    Net captured = initial, uncaptured = initial;
+    Optimizer captured_optimizer = optimizer, uncaptured_optimizer = optimizer;
+    const History with_graphs = fit(captured, captured_optimizer, CategoricalCrossEntropy{}, train, options);
+    options.capture_steps = false;
+    const History without = fit(uncaptured, uncaptured_optimizer, CategoricalCrossEntropy{}, train, options);
+
+    CHECK(with_graphs.replayed_steps == 2 * epochs);
+    CHECK(without.replayed_steps == 0);
+    for (std::size_t e = 0; e < epochs; ++e) {
+        CAPTURE(e);
+        CHECK(with_graphs.epochs[e].loss == doctest::Approx(without.epochs[e].loss).epsilon(1e-6));
+        CHECK(with_graphs.epochs[e].accuracy == without.epochs[e].accuracy);
+    }
+    check_same_values(captured.host_parameters(), uncaptured.host_parameters(), 1e-6, "parameters");
+    check_same_values(captured.host_state(), uncaptured.host_state(), 1e-6, "state");
+    Optimizer::slots(captured_optimizer, [&](const auto& name, SlotArray& slot) {
+        SlotArray* other = nullptr;
+        Optimizer::slots(uncaptured_optimizer, [&](const auto& other_name, SlotArray& s) {
+            if (std::string_view(other_name) == std::string_view(name)) other = &s;
+        });
+        REQUIRE(other != nullptr);
+        CAPTURE(std::string(name));
+        check_same_values(on_host(captured.backend(), slot.data(), slot.size()),
+                          on_host(uncaptured.backend(), other->data(), other->size()), 1e-6, "slot");
+    });
+    if constexpr (requires { captured_optimizer.iterations(); })
+        CHECK(captured_optimizer.iterations() == uncaptured_optimizer.iterations());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("fit with captured steps trains as fit with uncaptured steps: dropout, "
+                          "noise, BatchNorm, recurrent layers, every optimizer, a schedule and "
+                          "the last short batch", Device, captured_fit) {
+    using Regularised = Sequential<Input<12>, Dense<9>, ReLU, Dropout, Dense<4>, Softmax>;
+    using Noisy = Sequential<Input<2, 8, 8>, GaussianNoise, Conv2D<3, 3, 1, same>, BatchNorm, ReLU,
+                             MaxPool2D<2>, Flatten, Dense<5>, Softmax>;
+    using Sequences = Sequential<Input<5, 3>, GRU<6, true>, TimeDistributed<Dense<3>>, Softmax>;
+    SUBCASE("Adam, dropout, an L2 penalty") {
+        check_captured_fit(typename Regularised::template on<Device>{Dense<9>{.l2 = 0.01f}, Seed{3}},
+                           Adam{1e-2f}, 4);
+    }
+    SUBCASE("AdamW") { check_captured_fit(typename Mlp::template on<Device>{Seed{3}}, AdamW{1e-2f}, 4); }
+    SUBCASE("RMSprop, noise, BatchNorm") {
+        check_captured_fit(typename Noisy::template on<Device>{Seed{3}}, RMSprop{1e-2f}, 5);
+    }
+    SUBCASE("SGD with momentum, a GRU over sequences") {
+        check_captured_fit(typename Sequences::template on<Device>{Seed{3}}, SGD{0.1f, 0.9f}, 3, 5);
+    }
+    SUBCASE("LSTM, Adam with clipvalue") {
+        Adam clipped{1e-2f};
+        clipped.clipping.clipvalue = 0.01f;
+        check_captured_fit(typename Recurrent::template on<Device>{Seed{3}}, clipped, 2);
+    }
+}
+
 // Every case above, for a test source to instantiate on its backends.
-#define CTNN_GRAPH_CASES(X) X(replay) X(inference) X(wrong_batch)
+#define CTNN_GRAPH_CASES(X) X(replay) X(inference) X(wrong_batch) X(captured_fit)
 
 } // namespace ctnn::testing::graphs

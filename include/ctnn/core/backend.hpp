@@ -97,6 +97,10 @@ concept Backend = requires(const B& backend, float* out, const float* in, std::s
 //   graph.launch();                          // the same work, same arguments
 //   backend.to_host_async(device, host, n);  // a copy a graph may hold
 //   backend.synchronize();                   // after which the host reads it
+//   backend.accumulate_sum(n, f, total, s);  // *total += s * sum of f(i), on
+//                                            // the device (transform_sum waits)
+//   auto m = backend.make_marker();          // m.record() marks the work issued
+//                                            // so far, m.wait() waits for it
 // Nothing inside a capture may allocate or wait for the device.
 namespace detail {
 struct NoWork {
@@ -106,11 +110,18 @@ struct NoWork {
 
 template <class B>
 concept CapturesGraphs = Backend<B> && requires(const B& backend, const typename B::graph& graph,
-                                                const float* in, float* out, std::size_t n) {
+                                                const float* in, float* out, double* total,
+                                                std::size_t n) {
     { backend.capture(detail::NoWork{}) } -> std::same_as<typename B::graph>;
     graph.launch();
     backend.to_host_async(in, out, n);
     backend.synchronize();
+    backend.accumulate_sum(n, detail::IndexValue{}, total, 1.0);
+    { backend.make_marker() } -> std::same_as<typename B::marker>;
+    std::declval<const typename B::marker&>().record();
+    std::declval<const typename B::marker&>().wait();
+    typename B::template buffer<double>;
+    typename B::template buffer<std::uint64_t>;
 };
 
 namespace detail {

@@ -438,6 +438,15 @@ public:
                 total += double(v.l2) * backend_.transform_sum(v.size, detail::SquareOf{params_.data() + v.offset});
         return float(total);
     }
+    // *total += weight * penalty(), on the device without waiting.
+    void accumulate_penalty(double* total, double weight) const
+        requires requires(const Backend& b) { b.accumulate_sum(0, detail::SquareOf{}, total, weight); }
+    {
+        for (const Variable& v : variables_)
+            if (v.l2 != 0.0f)
+                backend_.accumulate_sum(v.size, detail::SquareOf{params_.data() + v.offset}, total,
+                                        weight * double(v.l2));
+    }
 
 private:
     template <class, Fusion, class, class...>

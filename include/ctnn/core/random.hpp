@@ -27,6 +27,19 @@ CTNN_HOST_DEVICE constexpr std::uint64_t stream_key(std::uint64_t seed, std::uin
     return mix64(mix64(seed ^ mix64(stream)) ^ step);
 }
 
+// The key of one layer's draws in one training step. The step is read where
+// the kernel runs when it lives in device memory: a captured training step
+// (a CUDA graph) advances its counter on the device, so a replayed step
+// draws new numbers, the ones the uncaptured step would have drawn.
+struct StepKey {
+    std::uint64_t fixed;  // stream_key(seed, stream, step) when the step is a host value
+    std::uint64_t seed, stream;
+    const std::uint64_t* device_step;
+    CTNN_HOST_DEVICE std::uint64_t operator()() const {
+        return device_step ? stream_key(seed, stream, *device_step) : fixed;
+    }
+};
+
 // Uniform in [0, 1) with 24 random bits: every value is exact in float.
 CTNN_HOST_DEVICE constexpr float uniform_at(std::uint64_t key, std::uint64_t index) {
     return static_cast<float>(mix64(key ^ mix64(index)) >> 40) * 0x1p-24f;

@@ -17,14 +17,14 @@ namespace detail {
 
 // Element i's mask comes from (key, i) alone: the same on every backend.
 struct DropoutMask {
-    std::uint64_t key;
+    StepKey key;
     float rate;
     float keep_scale;
     const float* x;
     float* y;
     float* scale;
     CTNN_HOST_DEVICE void operator()(std::size_t i) const {
-        scale[i] = uniform_at(key, i) >= rate ? keep_scale : 0.0f;
+        scale[i] = uniform_at(key(), i) >= rate ? keep_scale : 0.0f;
         y[i] = x[i] * scale[i];
     }
 };
@@ -62,9 +62,8 @@ public:
     const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
         const Context& context = call.context;
         if (!context.training() || rate_ == 0.0f) return x;
-        const std::uint64_t key = stream_key(context.seed, context.stream, context.step);
         call.backend.for_each(call.batch * InputShape::size,
-                              detail::DropoutMask{key, rate_, 1.0f / (1.0f - rate_), x, y, scale_.data()});
+                              detail::DropoutMask{context.draw_key(), rate_, 1.0f / (1.0f - rate_), x, y, scale_.data()});
         return y;
     }
 

@@ -16,11 +16,11 @@ namespace ctnn {
 namespace detail {
 
 struct AddNoise {
-    std::uint64_t key;
+    StepKey key;
     float stddev;
     const float* x;
     float* y;
-    CTNN_HOST_DEVICE void operator()(std::size_t i) const { y[i] = x[i] + stddev * normal_at(key, i); }
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const { y[i] = x[i] + stddev * normal_at(key(), i); }
 };
 
 } // namespace detail
@@ -49,8 +49,7 @@ public:
     const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
         const Context& context = call.context;
         if (!context.training() || stddev_ == 0.0f) return x;
-        const std::uint64_t key = stream_key(context.seed, context.stream, context.step);
-        call.backend.for_each(call.batch * InputShape::size, detail::AddNoise{key, stddev_, x, y});
+        call.backend.for_each(call.batch * InputShape::size, detail::AddNoise{context.draw_key(), stddev_, x, y});
         return y;
     }
 

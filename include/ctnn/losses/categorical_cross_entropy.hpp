@@ -99,7 +99,7 @@ struct CategoricalCrossEntropy
                 "ctnn: categorical cross-entropy needs targets of width " +
                 std::to_string(b.width) + " (one-hot) or 1 (class index), got width " +
                 std::to_string(b.target_width));
-        if (!detail::sparse(b)) return;
+        if (!detail::sparse(b) || b.targets_checked) return;
         if (backend.transform_sum(b.rows, detail::OutOfRangeLabel{b}) == 0.0) return;
         std::vector<float> labels(b.rows);
         backend.to_host(b.targets, labels.data(), b.rows);

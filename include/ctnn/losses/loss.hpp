@@ -12,9 +12,12 @@
 //
 // and, to fold into the output activation (softmax with cross-entropy),
 // `template <class OutputLayer> static constexpr bool folds_into` and
-// folded_gradient(backend, batch, out), the gradient of that activation's input.
+// folded_gradient(backend, batch, out), the gradient of that activation's input;
+// for fit to capture its steps in a graph (AccumulatingLoss), accumulate()
+// and check_targets(), which FunctorLoss provides.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <stdexcept>
@@ -31,6 +34,9 @@ struct LossBatch {
     std::size_t rows;
     std::size_t width;         // values per prediction row
     std::size_t target_width;  // values per target row
+    // The targets' values were checked already (fit checks a data set's
+    // once): a loss then checks only the shapes, and waits for nothing.
+    bool targets_checked = false;
 };
 
 template <class L, class Backend>
@@ -39,6 +45,31 @@ concept Loss = requires(const L& loss, const Backend& backend, const LossBatch& 
     { loss.value(backend, batch) } -> std::convertible_to<float>;
     loss.gradient(backend, batch, out);
 };
+
+// A loss that fit can run inside a captured training step: it adds its
+// value to a device total (FunctorLoss provides this).
+template <class L, class Backend>
+concept AccumulatingLoss = requires(const L& loss, const Backend& backend, const LossBatch& batch,
+                                    double* total) {
+    loss.accumulate(backend, batch, total, 1.0);
+    L::check_targets(batch);
+};
+
+namespace detail {
+
+// What a loss's check(backend, batch) needs, over host memory: it checks a
+// data set's targets before a fit whose steps do not stop to look.
+struct HostTargets {
+    template <class F>
+    double transform_sum(std::size_t n, F f) const {
+        double sum = 0.0;
+        for (std::size_t i = 0; i < n; ++i) sum += f(i);
+        return sum;
+    }
+    void to_host(const float* from, float* to, std::size_t n) const { std::copy_n(from, n, to); }
+};
+
+} // namespace detail
 
 // Whether loss L folds into a network's last layer.
 template <class L, class OutputLayer>
@@ -57,6 +88,18 @@ struct FunctorLoss {
         const std::size_t n = Term::count(b);
         return float(backend.transform_sum(n, Term{b}) / double(n));
     }
+
+    // *total += weight * the mean loss, on the device without waiting (what a
+    // captured training step does). The targets are not checked here: fit
+    // checks a whole data set's with check_targets first.
+    template <class Backend>
+    void accumulate(const Backend& backend, const LossBatch& b, double* total, double weight) const {
+        const std::size_t n = Term::count(b);
+        backend.accumulate_sum(n, Term{b}, total, weight / double(n));
+    }
+
+    // Derived::check on targets in host memory; the predictions are not read.
+    static void check_targets(const LossBatch& b) { Derived::check(detail::HostTargets{}, b); }
 
     template <class Backend>
     void gradient(const Backend& backend, const LossBatch& b, float* out) const {

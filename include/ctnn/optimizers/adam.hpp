@@ -22,19 +22,46 @@ namespace ctnn {
 
 namespace detail {
 
+// Adam's step counter t and this step's step size, in device memory, so that
+// a captured step advances them when it runs: counter[0] = t, counter[1] =
+// lr sqrt(1 - b2^t) / (1 - b1^t). t is a float, as PyTorch's capturable
+// Adam keeps it: exact for 2^24 steps, and by then both corrections are 1.
+struct AdamAdvance {
+    float* counter;
+    float learning_rate, b1, b2;
+    CTNN_HOST_DEVICE void operator()(std::size_t) const {
+        counter[0] += 1.0f;
+        const double t = double(counter[0]);
+        counter[1] = float(learning_rate * std::sqrt(1.0 - std::pow(double(b2), t)) /
+                           (1.0 - std::pow(double(b1), t)));
+    }
+};
+
+struct SetCounter {
+    float* counter;
+    float t;
+    CTNN_HOST_DEVICE void operator()(std::size_t) const { counter[0] = t; }
+};
+
 struct AdamUpdate {
     float* w;
     const float* g;
     float* m;
     float* v;
-    float b1, b2, eps, step_size, shrink;
+    float b1, b2, eps;
+    // The step size in device memory (AdamAdvance's), or, where the host can
+    // read that memory, its value: then the loop keeps it in a register.
+    const float* step_size_on_device;
+    float step_size;
+    float shrink;
     GradientClip clip;
     CTNN_HOST_DEVICE void operator()(std::size_t i) const {
         const float gi = clip(g[i]);
+        const float size = step_size_on_device ? *step_size_on_device : step_size;
         w[i] -= shrink * w[i];
         m[i] = b1 * m[i] + (1.0f - b1) * gi;
         v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
-        w[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps);
+        w[i] -= size * m[i] / (std::sqrt(v[i]) + eps);
     }
 };
 
@@ -62,6 +89,14 @@ public:
     std::uint64_t iterations() const { return iterations_; }
     void set_iterations(std::uint64_t iterations) { iterations_ = iterations; }
 
+    bool capturable() const { return !clipping.needs_norms(); }
+    // The device's counter ran n steps that the host did not see (or, n < 0,
+    // the host counted a captured step that did not run).
+    void count_replays(std::int64_t n) {
+        iterations_ = std::uint64_t(std::int64_t(iterations_) + n);
+        counted_ = iterations_;
+    }
+
     template <class Self, class F>
     static void hyperparameters(Self& self, F&& f) {
         f("learning_rate", self.learning_rate);
@@ -84,10 +119,16 @@ protected:
         if (m_.size() != n || !m_.template holds<Backend>()) iterations_ = 0;
         float* m = m_.ensure(backend, n);
         float* v = v_.ensure(backend, n);
-        ++iterations_;
-        const double t = double(iterations_);
-        const float step_size = float(learning_rate * std::sqrt(1.0 - std::pow(double(beta_2), t)) /
-                                      (1.0 - std::pow(double(beta_1), t)));
+        // The device counter follows the host's unless the host's was set
+        // (set_iterations, a loaded checkpoint, a fresh start) since.
+        const bool fresh = !counter_.template holds<Backend>();
+        float* counter = counter_.ensure(backend, 2);
+        if (fresh || counted_ != iterations_)
+            backend.for_each(1, detail::SetCounter{counter, float(iterations_)});
+        backend.for_each(1, detail::AdamAdvance{counter, learning_rate, beta_1, beta_2});
+        counted_ = ++iterations_;
+        const float* on_device = Backend::host_memory ? nullptr : counter + 1;
+        const float step_size = Backend::host_memory ? counter[1] : 0.0f;
         clipping.prepare(backend, p, steps_);
         for (std::size_t k = 0; k < steps_.size(); ++k) {
             steps_[k].decays = decay != 0.0f;
@@ -97,7 +138,7 @@ protected:
         }
         detail::update_by_runs(backend, p, steps_, [&](std::size_t offset, std::size_t k) {
             return detail::AdamUpdate{p.values.data() + offset, p.gradients.data() + offset, m + offset,
-                                      v + offset, beta_1, beta_2, epsilon, step_size,
+                                      v + offset, beta_1, beta_2, epsilon, on_device, step_size,
                                       steps_[k].decays ? learning_rate * decay : 0.0f, steps_[k].clip};
         });
     }
@@ -105,7 +146,9 @@ protected:
 private:
     SlotArray m_;
     SlotArray v_;
+    SlotArray counter_;  // t and the step size (AdamAdvance); not saved: iterations is
     std::uint64_t iterations_ = 0;
+    std::uint64_t counted_ = 0;  // the t the device counter holds, as far as the host knows
     std::vector<VariableStep> steps_;
 };
 

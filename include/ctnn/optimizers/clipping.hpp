@@ -59,6 +59,10 @@ struct GradientClipping {
     float clipvalue = 0.0f;
     float global_clipnorm = 0.0f;
 
+    // Whether prepare() sums gradient norms, which the host then reads: a
+    // step that waits for the device, which a captured step cannot hold.
+    bool needs_norms() const { return clipnorm != 0.0f || global_clipnorm != 0.0f; }
+
     // This step's clips: one per variable, or one for all when the
     // parameters name no variables (and no weight decay).
     template <class Backend>

@@ -14,11 +14,21 @@
 //
 // (hyperparameters and slots take the optimizer as `Self`, const or not, so
 // one function serves saving and loading.)
+//
+// For fit to capture whole training steps (CUDA graphs), an optimizer says
+//   bool capturable() const;   // step() waits for nothing, and what changes
+//                              // from step to step lives in device memory
+// and, if it counts its steps on the host,
+//   void count_replays(std::int64_t n);   // its captured step() ran n more
+//                              // times than step() was called (n < 0: a
+//                              // capture called step() without running it)
+// An optimizer without capturable() is run uncaptured.
 #pragma once
 
 #include <algorithm>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <typeinfo>
@@ -34,6 +44,17 @@ concept Optimizer = requires(O& optimizer, const Backend& backend, const Paramet
     { optimizer.learning_rate } -> std::convertible_to<float>;
     optimizer.step(backend, parameters);
 };
+
+template <class O>
+concept CapturableOptimizer = requires(const O& optimizer) {
+    { optimizer.capturable() } -> std::convertible_to<bool>;
+};
+
+// Tells an optimizer that counts its steps about replays of a captured step.
+template <class O>
+void count_replays(O& optimizer, std::int64_t n) {
+    if constexpr (requires { optimizer.count_replays(n); }) optimizer.count_replays(n);
+}
 
 // A float array in the memory of whichever backend an optimizer steps on:
 // optimizers are plain values, and the network they train picks the memory.

@@ -63,6 +63,10 @@ public:
     bool centered;
     GradientClipping clipping;  // Keras's clipnorm, clipvalue, global_clipnorm
 
+    // The learning rate and the other hyper-parameters are read when a step
+    // is captured: fit captures again each epoch, after a schedule's change.
+    bool capturable() const { return !clipping.needs_norms(); }
+
     template <class Backend>
     void step(const Backend& backend, const ParameterSet& p) {
         const std::size_t n = p.values.size();

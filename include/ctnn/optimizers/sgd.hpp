@@ -48,6 +48,10 @@ public:
     bool nesterov;
     GradientClipping clipping;  // Keras's clipnorm, clipvalue, global_clipnorm
 
+    // The learning rate and the other hyper-parameters are read when a step
+    // is captured: fit captures again each epoch, after a schedule's change.
+    bool capturable() const { return !clipping.needs_norms(); }
+
     template <class Backend>
     void step(const Backend& backend, const ParameterSet& p) {
         clipping.prepare(backend, p, steps_);

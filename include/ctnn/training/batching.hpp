@@ -24,9 +24,9 @@ struct OutputRows {
     static constexpr std::size_t per_sample = shape::size / width;
 
     static LossBatch batch(const float* predictions, const float* targets, std::size_t samples,
-                           std::size_t target_values_per_sample) {
+                           std::size_t target_values_per_sample, bool targets_checked = false) {
         return {predictions, targets, samples * per_sample, width,
-                target_values_per_sample / per_sample};
+                target_values_per_sample / per_sample, targets_checked};
     }
 };
 
@@ -81,6 +81,18 @@ struct RowCorrect {
 template <class Backend>
 std::size_t count_correct(const Backend& backend, const LossBatch& b) {
     return std::size_t(backend.transform_sum(b.rows, RowCorrect{b}));
+}
+
+// Checks every target of a data set on the host, once, with the loss's own
+// check; afterwards the steps build their batches with targets_checked.
+template <class Net, class L>
+bool check_targets(const L&, const data::Dataset& data) {
+    if constexpr (requires(const LossBatch& b) { L::check_targets(b); }) {
+        L::check_targets(OutputRows<Net>::batch(nullptr, data.targets.data(), data.size(), data.target_width()));
+        return true;
+    } else {
+        return false;
+    }
 }
 
 // Copies rows between a host data set and the backend's memory, through a

@@ -23,10 +23,12 @@
 #include "ctnn/losses/loss.hpp"
 #include "ctnn/optimizers/optimizer.hpp"
 #include "ctnn/training/batching.hpp"
+#include "ctnn/training/captured_steps.hpp"
 #include "ctnn/training/evaluate.hpp"
 #include "ctnn/training/history.hpp"
 #include "ctnn/training/progress.hpp"
 #include "ctnn/training/schedules.hpp"
+#include "ctnn/training/step.hpp"
 
 namespace ctnn {
 
@@ -57,6 +59,11 @@ struct FitOptions {
     // Called after each epoch (counted from 0) with its record, before early
     // stopping may end the run: io/model_checkpoint.hpp's ModelCheckpoint is one.
     std::vector<std::function<void(std::size_t epoch, const EpochRecord&)>> on_epoch_end = {};
+    // On a backend that captures graphs (CUDA), each batch size's training
+    // step runs as one captured graph (training/captured_steps.hpp) when the
+    // loss and the optimizer allow it (clipnorm does not: it reads norms
+    // back); false runs every step uncaptured. The parameters are the same.
+    bool capture_steps = true;
 };
 
 namespace detail {
@@ -68,30 +75,6 @@ inline float monitored(const EpochRecord& r, EarlyStopping::Monitor monitor) {
     case EarlyStopping::Monitor::loss: return r.loss;
     }
     return r.loss;
-}
-
-// One optimisation step on a gathered batch (in the backend's memory);
-// returns the batch's mean loss and writes how many rows it classified
-// correctly.
-template <class Net, class Opt, class L>
-float train_step(Net& net, Opt& optimizer, const L& loss, const Context& context,
-                 const float* inputs, const float* targets, std::size_t batch,
-                 std::size_t target_width, std::size_t& correct) {
-    using rows = OutputRows<Net>;
-    const auto& backend = net.backend();
-    auto predictions = net.forward({inputs, batch * Net::input_shape::size}, batch, context);
-    const LossBatch b = rows::batch(predictions.data(), targets, batch, target_width);
-    const float value = loss.value(backend, b) + net.penalty();
-    correct = count_correct(backend, b);
-    if constexpr (FoldsInto<L, typename Net::output_layer>) {
-        loss.folded_gradient(backend, b, net.output_gradient());
-        net.backward(context, batch, OutputGradient::of_folded_activation);
-    } else {
-        loss.gradient(backend, b, net.output_gradient());
-        net.backward(context, batch);
-    }
-    optimizer.step(backend, net.trainable());
-    return value;
 }
 
 // The weights (and state) of the best epoch, on the host, for early stopping.
@@ -112,6 +95,9 @@ struct Snapshot {
     }
 };
 
+// Stands in for CapturedSteps where steps cannot be captured.
+struct NoCapturedSteps {};
+
 template <class Net, class Opt, class L>
 History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset& train,
                     const FitOptions& options) {
@@ -119,6 +105,17 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
     detail::check_dataset<Net>(train, "fit", "training");
     if (options.validation) detail::check_dataset<Net>(*options.validation, "fit", "validation");
     if (options.batch_size == 0) throw std::invalid_argument("ctnn: fit: batch_size must be > 0");
+    // Every target checked once here, so that no step scans them.
+    const bool targets_checked = detail::check_targets<Net>(loss, train);
+    if (options.validation) detail::check_targets<Net>(loss, options.validation->get());
+
+    constexpr bool can_capture =
+        CapturesGraphs<Backend> && AccumulatingLoss<L, Backend> && CapturableOptimizer<Opt>;
+    using Captured = std::conditional_t<can_capture, CapturedSteps<Net, Opt, L>, NoCapturedSteps>;
+    std::optional<Captured> captured;
+    if constexpr (can_capture)
+        if (options.capture_steps && optimizer.capturable())
+            captured.emplace(net, optimizer, loss, train.target_width());
 
     constexpr std::size_t in = Net::input_shape::size;
     const std::size_t out = train.target_width();
@@ -162,19 +159,44 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
 
         double loss_sum = 0.0;
         std::size_t correct_sum = 0, rows_seen = 0;
+        if constexpr (can_capture)
+            if (captured) captured->begin_epoch(context);
         for (std::size_t step = 0; step < steps; ++step) {
             std::size_t first = step * batch_size, batch = std::min(batch_size, n - first);
+            rows_seen += batch * detail::OutputRows<Net>::per_sample;
+            if constexpr (can_capture) {
+                if (captured) {
+                    detail::gather_batch(backend, train, order.data() + first, batch, batch_inputs.data(),
+                                         batch_targets.data(), captured->next_staging());
+                    captured->staged();
+                    captured->step(batch_inputs.data(), batch_targets.data(), batch);
+                    ++context.step;
+                    if (progress.draws(step + 1)) {
+                        const auto totals = captured->totals();
+                        progress.step(step + 1, float(totals[0] / double(first + batch)),
+                                      float(totals[1] / double(rows_seen)));
+                    }
+                    continue;
+                }
+            }
             detail::gather_batch(backend, train, order.data() + first, batch, batch_inputs.data(),
                                  batch_targets.data(), staging);
             std::size_t correct = 0;
             float value = detail::train_step(net, optimizer, loss, context, batch_inputs.data(),
-                                             batch_targets.data(), batch, out, correct);
+                                             batch_targets.data(), batch, out, correct, targets_checked);
             ++context.step;
             loss_sum += double(value) * double(batch);
             correct_sum += correct;
-            rows_seen += batch * detail::OutputRows<Net>::per_sample;
             progress.step(step + 1, float(loss_sum / double(first + batch)),
                           float(double(correct_sum) / double(rows_seen)));
+        }
+        if constexpr (can_capture) {
+            if (captured) {
+                const auto totals = captured->totals();
+                loss_sum = totals[0];
+                correct_sum = std::size_t(totals[1]);
+                history.replayed_steps = captured->replayed();
+            }
         }
 
         EpochRecord record;

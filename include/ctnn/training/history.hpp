@@ -23,6 +23,8 @@ struct EpochRecord {
 struct History {
     std::vector<EpochRecord> epochs;
     bool stopped_early = false;
+    // Training steps that ran as a replayed graph (FitOptions::capture_steps).
+    std::size_t replayed_steps = 0;
 
     // CSV with a header row: epoch,loss,accuracy,val_loss,val_accuracy,seconds.
     // Written to a temporary file and renamed, so a crash leaves no half file.

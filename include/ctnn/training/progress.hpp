@@ -34,11 +34,16 @@ public:
         last_draw_ = epoch_start_ - std::chrono::seconds(1);
     }
 
+    // Whether step(done, ...) would draw: fit reads the figures from the
+    // device only then.
+    bool draws(std::size_t done) const {
+        if (mode_ != Verbosity::bar) return false;
+        return done >= steps_ || clock::now() - last_draw_ >= std::chrono::milliseconds(100);
+    }
+
     void step(std::size_t done, float loss, float accuracy) {
-        if (mode_ != Verbosity::bar) return;
-        auto now = clock::now();
-        if (done < steps_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
-        last_draw_ = now;
+        if (!draws(done)) return;
+        last_draw_ = clock::now();
         double elapsed = seconds_since(epoch_start_);
         double eta = done ? elapsed * double(steps_ - done) / double(done) : 0.0;
         constexpr std::size_t width = 30;

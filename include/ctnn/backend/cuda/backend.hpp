@@ -101,17 +101,24 @@ public:
         check(cudaStreamCreate(&stream), "cudaStreamCreate");
         check(cublasCreate(&blas), "cublasCreate");
         check(cublasSetStream(blas, stream), "cublasSetStream");
+        // A workspace of its own, so that cuBLAS allocates nothing inside a
+        // captured graph (as PyTorch gives every handle one).
+        workspace = allocate_or_throw<device_malloc>("cudaMalloc", workspace_bytes);
+        check(cublasSetWorkspace(blas, workspace, workspace_bytes), "cublasSetWorkspace");
     }
     ~Device() {
         cublasDestroy(blas);
+        cudaFree(workspace);
         cudaStreamDestroy(stream);
     }
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 
+    static constexpr std::size_t workspace_bytes = std::size_t{32} << 20;
     int ordinal = 0;
     cudaStream_t stream = nullptr;
     cublasHandle_t blas = nullptr;
+    void* workspace = nullptr;
 };
 
 // A captured stream's work, instantiated once: launch() replays every kernel,
@@ -142,12 +149,34 @@ private:
     std::unique_ptr<std::remove_pointer_t<cudaGraphExec_t>, DestroyExec> exec_;
 };
 
+// An event on the stream: record() marks the work issued so far, wait()
+// returns once it has run.
+class Marker {
+public:
+    explicit Marker(std::shared_ptr<Device> device) : device_(std::move(device)) {
+        cudaEvent_t event = nullptr;
+        check(cudaEventCreateWithFlags(&event, cudaEventDisableTiming), "cudaEventCreateWithFlags");
+        event_.reset(event);
+    }
+    void record() const { check(cudaEventRecord(event_.get(), device_->stream), "cudaEventRecord"); }
+    void wait() const { check(cudaEventSynchronize(event_.get()), "cudaEventSynchronize"); }
+
+private:
+    struct DestroyEvent {
+        void operator()(cudaEvent_t e) const noexcept { cudaEventDestroy(e); }
+    };
+    std::shared_ptr<Device> device_;
+    std::unique_ptr<std::remove_pointer_t<cudaEvent_t>, DestroyEvent> event_;
+};
+
 class System {
 public:
     static constexpr std::string_view name = "CUDA";
     using memory = DeviceMemory;
     using staging_memory = PinnedMemory;
     using graph = Graph;
+    using marker = Marker;
+    Marker make_marker() const { return Marker(device_); }
 
     System() : device_(std::make_shared<Device>()) {}
 

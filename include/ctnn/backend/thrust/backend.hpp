@@ -15,6 +15,7 @@
 //                                 the wait after which the host reads it
 //   capture(record), graph         record() run under capture: its work,
 //                                 recorded once, replays with graph::launch()
+//   make_marker(), marker          a point in the stream to wait for
 // Two systems exist: ThrustHost (backend/thrust/host.hpp: OpenMP, OpenBLAS),
 // which runs every kernel's logic in CI, and Cuda (backend/cuda/backend.hpp:
 // device memory, cuBLAS, one stream).
@@ -70,6 +71,19 @@ struct BlockSum {
         double sum = 0.0;
         for (std::size_t i = first; i < last; ++i) sum += f(i);
         partial[block] = sum;
+    }
+};
+
+// *total += scale * (partial[0] + partial[1] + ...), in order, by one thread.
+struct AddPartials {
+    const double* partial;
+    std::size_t blocks;
+    double scale;
+    double* total;
+    CTNN_HOST_DEVICE void operator()(std::size_t) const {
+        double sum = 0.0;
+        for (std::size_t b = 0; b < blocks; ++b) sum += partial[b];
+        *total += scale * sum;
     }
 };
 
@@ -169,15 +183,23 @@ public:
     template <class F>
     double transform_sum(std::size_t n, F f) const {
         if (n == 0) return 0.0;
-        const std::size_t blocks = (n + thrust_backend::sum_block - 1) / thrust_backend::sum_block;
+        const std::size_t blocks = block_sums(n, f);
         auto& scratch = sums_;
-        if (scratch.device.size() < blocks) scratch.device.resize(blocks);
         scratch.host.resize(blocks);
-        for_each(blocks, thrust_backend::BlockSum<F>{f, n, scratch.device.data()});
         system_.to_host(scratch.device.data(), scratch.host.data(), blocks * sizeof(double));
         double sum = 0.0;
         for (double partial : scratch.host) sum += partial;
         return sum;
+    }
+
+    // *total += scale * the sum of f over [0, n), on the device and in stream
+    // order, so nothing waits (what a captured step sums its loss with); the
+    // same blocks and order as transform_sum.
+    template <class F>
+    void accumulate_sum(std::size_t n, F f, double* total, double scale = 1.0) const {
+        if (n == 0) return;
+        const std::size_t blocks = block_sums(n, f);
+        for_each(1, thrust_backend::AddPartials{sums_.device.data(), blocks, scale, total});
     }
 
     void column_sums(const float* x, std::size_t rows, std::size_t cols, float* out,
@@ -215,8 +237,22 @@ public:
         if (n != 0) system_.to_host_async(device, host, n * sizeof(float));
     }
     void synchronize() const { system_.synchronize(); }
+    // marker.record() marks the work issued so far; marker.wait() returns
+    // once it has run (the host then rewrites what that work read).
+    using marker = typename System::marker;
+    marker make_marker() const { return system_.make_marker(); }
 
 private:
+    // The partial sums of sum_block indices each, in sums_.device; returns
+    // how many.
+    template <class F>
+    std::size_t block_sums(std::size_t n, const F& f) const {
+        const std::size_t blocks = (n + thrust_backend::sum_block - 1) / thrust_backend::sum_block;
+        if (sums_.device.size() < blocks) sums_.device.resize(blocks);
+        for_each(blocks, thrust_backend::BlockSum<F>{f, n, sums_.device.data()});
+        return blocks;
+    }
+
     System system_;
     mutable thrust_backend::SumScratch<typename System::memory> sums_;
 };

@@ -119,6 +119,16 @@ struct OmpSystem {
         if (recording) refuse_while_capturing("synchronize()");
     }
 
+    // A point in the work issued so far, for the host to wait for (the copy
+    // out of a staging buffer, before it is rewritten); here every call has
+    // finished when it returns.
+    struct Marker {
+        void record() const {}
+        void wait() const {}
+    };
+    using marker = Marker;
+    Marker make_marker() const { return {}; }
+
     template <class Record>
     RecordedGraph capture(Record&& record) const {
         if (recording) throw std::logic_error("ctnn: ThrustHost: capture() inside capture()");
