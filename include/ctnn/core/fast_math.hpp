@@ -65,7 +65,8 @@ CTNN_HOST_DEVICE inline float tanh(float x) {
     series = series * a2 + 2.0f / 15.0f;
     series = series * a2 - 1.0f / 3.0f;
     series = a + a * a2 * series;
-    float large = 1.0f - 2.0f / (exp(2.0f * (a < 9.0f ? a : 9.0f)) + 1.0f);
+    // Written so that a NaN stays NaN (a < 9 ? a : 9 would make it 9).
+    float large = 1.0f - 2.0f / (exp(2.0f * (a > 9.0f ? 9.0f : a)) + 1.0f);
     float magnitude = a < 0.3f ? series : large;
     return x < 0.0f ? -magnitude : magnitude;
 }
