@@ -35,10 +35,9 @@ void train(std::size_t batch_size) {
     ctnn::CategoricalCrossEntropy loss;
     Batch data = synthetic(batch_size, 2);
     ctnn::Context context{ctnn::Mode::training, 3, 0, 0};
-    std::size_t correct = 0;
     auto step = [&] {
         ctnn::detail::train_step(net, optimizer, loss, context, data.inputs.data(),
-                                 data.labels.data(), batch_size, 1, correct);
+                                 data.labels.data(), batch_size, 1);
         ++context.step;
     };
     bench::report_training(batch_size, step, 20, batch_size >= 512 ? 200 : 1000);
@@ -127,11 +126,10 @@ void train_cnn(const char* key, std::size_t batch_size, int repeats) {
     for (float& x : inputs) x = rng.uniform();
     for (float& y : labels) y = float(rng.below(10));
     ctnn::Context context{ctnn::Mode::training, 3, 0, 0};
-    std::size_t correct = 0;
     double seconds = bench::median_seconds(
         [&] {
             ctnn::detail::train_step(net, optimizer, loss, context, inputs.data(), labels.data(),
-                                     batch_size, 1, correct);
+                                     batch_size, 1);
             ++context.step;
         },
         3, repeats);
@@ -164,10 +162,9 @@ void train_lstm_addition() {
     for (std::size_t i = 0; i < batch_size * 7; ++i) inputs[i * 12 + rng.below(12)] = 1.0f;
     for (float& y : labels) y = float(rng.below(12));
     ctnn::Context context{ctnn::Mode::training, 3, 0, 0};
-    std::size_t correct = 0;
     auto step = [&] {
         ctnn::detail::train_step(net, optimizer, loss, context, inputs.data(), labels.data(),
-                                 batch_size, 3, correct);
+                                 batch_size, 3);
         ++context.step;
     };
     double seconds = bench::median_seconds(step, 5, 40);

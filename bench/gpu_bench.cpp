@@ -90,14 +90,13 @@ void train(const char* key, const Net& initial, const Optimizer& optimizer, std:
         Context context{Mode::training, 3, 0, 0};
         detail::CapturedSteps graphs(net, stepper, loss, labels_per_sample);
         graphs.begin_epoch(context);
-        std::size_t correct = 0;
-        auto run = [&] {
+            auto run = [&] {
             for (int s = 0; s < steps; ++s) {
                 if (captured) {
                     graphs.step(inputs.data(), labels.data(), batch);
                 } else {
                     detail::train_step(net, stepper, loss, context, inputs.data(), labels.data(), batch,
-                                       labels_per_sample, correct, true);
+                                       labels_per_sample, true);
                     ++context.step;
                 }
             }

@@ -20,6 +20,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -107,6 +108,11 @@ struct ParameterSet {
     std::span<float> values;
     std::span<const float> gradients;
     std::span<const Variable> variables;
+    // Where set, a flag in device memory: nonzero when the update runs, the
+    // step went non-finite, and the optimizer changes nothing (its state
+    // neither). fit sets it; the check runs on the device, so a captured
+    // step can hold it.
+    const std::uint32_t* halted = nullptr;
 };
 
 namespace detail {

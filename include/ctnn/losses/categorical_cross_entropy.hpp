@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -103,10 +104,14 @@ struct CategoricalCrossEntropy
         if (backend.transform_sum(b.rows, detail::OutOfRangeLabel{b}) == 0.0) return;
         std::vector<float> labels(b.rows);
         backend.to_host(b.targets, labels.data(), b.rows);
-        for (float label : labels)
-            if (!(label >= 0.0f && label < float(b.width)))
-                throw std::invalid_argument("ctnn: class index " + std::to_string(label) +
-                                            " is outside 0.." + std::to_string(b.width - 1));
+        for (std::size_t r = 0; r < b.rows; ++r)
+            if (!(labels[r] >= 0.0f && labels[r] < float(b.width))) {
+                std::ostringstream label;
+                label << labels[r];
+                throw std::invalid_argument("ctnn: categorical cross-entropy: target row " + std::to_string(r) +
+                                            " holds class index " + label.str() + ", outside 0.." +
+                                            std::to_string(b.width - 1));
+            }
     }
 };
 

@@ -125,7 +125,7 @@ protected:
         float* counter = counter_.ensure(backend, 2);
         if (fresh || counted_ != iterations_)
             backend.for_each(1, detail::SetCounter{counter, float(iterations_)});
-        backend.for_each(1, detail::AdamAdvance{counter, learning_rate, beta_1, beta_2});
+        detail::for_each_unless_halted(backend, p, 1, detail::AdamAdvance{counter, learning_rate, beta_1, beta_2});
         counted_ = ++iterations_;
         const float* on_device = Backend::host_memory ? nullptr : counter + 1;
         const float step_size = Backend::host_memory ? counter[1] : 0.0f;

@@ -34,6 +34,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "ctnn/core/config.hpp"
 #include "ctnn/core/parameters.hpp"
 
 namespace ctnn {
@@ -117,12 +118,29 @@ namespace detail {
 // consecutive variables whose steps[k] are equal share one pass (all of them,
 // unless per-variable clips or weight-decay exclusions tell them apart). With
 // no variables named, the whole buffer is variable 0.
+// An update that does nothing while the step is halted (ParameterSet::halted).
+template <class F>
+struct UnlessHalted {
+    F f;
+    const std::uint32_t* halted;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        if (halted == nullptr || *halted == 0) f(i);
+    }
+};
+
+// backend.for_each(n, f) for an optimizer's work, skipped while the step is halted.
+template <class Backend, class F>
+void for_each_unless_halted(const Backend& backend, const ParameterSet& parameters, std::size_t n, F f) {
+    backend.for_each(n, UnlessHalted<F>{f, parameters.halted});
+}
+
 template <class Backend, class Step, class Make>
 void update_by_runs(const Backend& backend, const ParameterSet& parameters,
                     const std::vector<Step>& steps, Make&& make) {
     const auto& variables = parameters.variables;
     if (variables.empty()) {
-        if (!parameters.values.empty()) backend.for_each(parameters.values.size(), make(std::size_t{0}, std::size_t{0}));
+        if (!parameters.values.empty())
+            for_each_unless_halted(backend, parameters, parameters.values.size(), make(std::size_t{0}, std::size_t{0}));
         return;
     }
     for (std::size_t first = 0; first < variables.size();) {
@@ -130,7 +148,7 @@ void update_by_runs(const Backend& backend, const ParameterSet& parameters,
         while (last < variables.size() && steps[last] == steps[first]) ++last;
         const std::size_t offset = variables[first].offset;
         const std::size_t size = variables[last - 1].offset + variables[last - 1].size - offset;
-        backend.for_each(size, make(offset, first));
+        for_each_unless_halted(backend, parameters, size, make(offset, first));
         first = last;
     }
 }

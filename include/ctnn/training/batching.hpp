@@ -4,7 +4,9 @@
 // rows are read in place).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -49,6 +51,21 @@ void check_dataset(const data::Dataset& data, const char* caller, const char* ro
         fail("targets have " + std::to_string(data.target_width()) +
              " values per sample, not a multiple of the output's " +
              std::to_string(OutputRows<Net>::per_sample) + " time steps");
+}
+
+// Rejects a NaN or infinite input value, naming the first one's row and
+// column (FitOptions::check_inputs).
+inline void check_finite_inputs(const data::Dataset& data, const char* caller, const char* role) {
+    const float* x = data.inputs.data();
+    const std::size_t width = data.input_width();
+    for (std::size_t i = 0; i < data.size() * width; ++i)
+        if (!std::isfinite(x[i])) {
+            std::ostringstream value;
+            value << x[i];
+            throw std::invalid_argument(std::string("ctnn: ") + caller + ": " + role + " input row " +
+                                        std::to_string(i / width) + " holds " + value.str() +
+                                        " at value " + std::to_string(i % width));
+        }
 }
 
 // Class of prediction row r, and of its target (index or one-hot row).

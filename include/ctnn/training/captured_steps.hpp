@@ -12,7 +12,8 @@
 // classified correctly add up in device memory (read by totals(), when the
 // progress bar draws and at the end of the epoch), the dropout and noise
 // step is a device counter (Context::device_step) and the optimizer keeps
-// what changes per step there (Adam's t). The host gathers the next batch
+// what changes per step there (Adam's t). A non-finite loss or gradient
+// halts the update on the device (training/step.hpp); report() tells. The host gathers the next batch
 // while the device runs the step, in the other of two staging buffers.
 #pragma once
 
@@ -42,16 +43,43 @@ struct ClearTotals {
     CTNN_HOST_DEVICE void operator()(std::size_t i) const { totals[i] = 0.0; }
 };
 
+struct ResetGuard {
+    GuardSlots slots;
+    CTNN_HOST_DEVICE void operator()(std::size_t) const {
+        *slots.halted = 0;
+        *slots.first_bad = ~std::uint64_t{0};
+        *slots.skipped = 0;
+    }
+};
+
+// What the device guard saw since the fit began: a halt (stop mode), the
+// first bad step, and how many steps were skipped (skip mode).
+struct GuardReport {
+    NonFinite halted = NonFinite::none;
+    std::uint64_t first_bad = ~std::uint64_t{0};
+    std::uint64_t skipped = 0;
+};
+
 template <class Net, class Opt, class L>
 class CapturedSteps {
     using Backend = typename Net::backend_type;
 
 public:
-    CapturedSteps(Net& net, Opt& optimizer, const L& loss, std::size_t target_width)
+    // skip_non_finite: a non-finite step is skipped (its update and its
+    // running statistics undone) and training goes on; else the steps after
+    // it change nothing, and fit stops when it reads the report.
+    CapturedSteps(Net& net, Opt& optimizer, const L& loss, std::size_t target_width,
+                  bool skip_non_finite = false)
         : net_(net), optimizer_(optimizer), loss_(loss), target_width_(target_width),
+          skip_non_finite_(skip_non_finite),
           markers_{net.backend().make_marker(), net.backend().make_marker()} {
         totals_.resize(2);
         step_.resize(1);
+        step_sums_.resize(2);
+        halted_.resize(1);
+        counters_.resize(2);
+        state_backup_.resize(Net::state_count);
+        backend().for_each(1, ResetGuard{guard()});
     }
 
     // `context` is fit's, its step the epoch's first. The graphs of the last
@@ -102,6 +130,24 @@ public:
 
     std::size_t replayed() const { return replayed_; }
 
+    // Waits for the device.
+    GuardReport report() const {
+        GuardReport report;
+        std::uint32_t halted = 0;
+        std::uint64_t counters[2] = {};
+        backend().to_host(reinterpret_cast<const float*>(halted_.data()), reinterpret_cast<float*>(&halted), 1);
+        backend().to_host(reinterpret_cast<const float*>(counters_.data()), reinterpret_cast<float*>(counters), 4);
+        report.halted = NonFinite(halted);
+        report.first_bad = counters[0];
+        report.skipped = counters[1];
+        return report;
+    }
+    // The running statistics as they were before the first bad step.
+    void restore_state() {
+        if constexpr (Net::state_count != 0)
+            backend().copy(state_backup_.data(), net_.state().data(), Net::state_count);
+    }
+
 private:
     struct Captured {
         std::size_t batch;
@@ -112,18 +158,25 @@ private:
 
     const Backend& backend() const { return net_.backend(); }
 
+    GuardSlots guard() {
+        return {step_sums_.data(), halted_.data(), counters_.data(), counters_.data() + 1, state_backup_.data()};
+    }
+
     void run(const float* inputs, const float* targets, std::size_t batch) {
         train_step_on_device(net_, optimizer_, loss_, context_, inputs, targets, batch, target_width_,
-                             totals_.data(), step_.data());
+                             totals_.data(), step_.data(), guard(), skip_non_finite_);
     }
 
     Net& net_;
     Opt& optimizer_;
     const L& loss_;
     std::size_t target_width_;
+    bool skip_non_finite_;
     Context context_{};
-    typename Backend::template buffer<double> totals_;
-    typename Backend::template buffer<std::uint64_t> step_;
+    typename Backend::template buffer<double> totals_, step_sums_;
+    typename Backend::template buffer<std::uint64_t> step_, counters_;  // counters_: first bad, skipped
+    typename Backend::template buffer<std::uint32_t> halted_;
+    typename Backend::template buffer<float> state_backup_;
     std::array<typename staging_buffer<Backend>::type, 2> stagings_;
     std::array<typename Backend::marker, 2> markers_;
     std::size_t next_ = 0;

@@ -3,6 +3,7 @@
 // seed: shuffling, dropout masks and noise all derive from it.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -12,6 +13,7 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <ostream>
 #include <utility>
@@ -42,13 +44,15 @@ struct EarlyStopping {
     bool restore_best_weights = true;
 };
 
+enum class OnNonFinite { stop, skip_batch };
+
 struct FitOptions {
-    std::size_t epochs = 1;
+    std::size_t epochs = 1;  // 0 trains nothing: an empty History, the weights untouched
     // Resuming from a checkpoint taken after this many epochs: the earlier
     // epochs only replay their shuffles and dropout steps, so the run goes on
     // exactly as an uninterrupted one would (Keras's initial_epoch).
     std::size_t initial_epoch = 0;
-    std::size_t batch_size = 32;
+    std::size_t batch_size = 32;  // larger than the data set: one batch of all of it (as Keras)
     std::optional<std::reference_wrapper<const data::Dataset>> validation = std::nullopt;
     std::uint64_t seed = 0;
     bool shuffle = true;
@@ -64,6 +68,13 @@ struct FitOptions {
     // loss and the optimizer allow it (clipnorm does not: it reads norms
     // back); false runs every step uncaptured. The parameters are the same.
     bool capture_steps = true;
+    // Scan every input (training and validation) for NaN and infinities
+    // before training, naming the first one's row: one pass over the data.
+    bool check_inputs = false;
+    // A step whose loss or gradients are NaN or infinite changes nothing;
+    // then fit stops (History::stop_reason says where) or skips the batch
+    // (History::skipped_batches counts them).
+    OnNonFinite on_non_finite = OnNonFinite::stop;
 };
 
 namespace detail {
@@ -98,6 +109,38 @@ struct Snapshot {
 // Stands in for CapturedSteps where steps cannot be captured.
 struct NoCapturedSteps {};
 
+// "ctnn: fit: a non-finite loss in epoch 3, batch 17 of 118 ...": `step`
+// counts from the first epoch's first batch.
+inline std::string non_finite_message(NonFinite problem, std::uint64_t step, std::size_t steps,
+                                      const std::string& where) {
+    return "ctnn: fit: a non-finite " + std::string(problem == NonFinite::loss ? "loss" : "gradient") +
+           " in epoch " + std::to_string(step / steps + 1) + ", batch " + std::to_string(step % steps + 1) +
+           " of " + std::to_string(steps) + where +
+           "; training stopped, and the network keeps the weights of the last good step "
+           "(FitOptions::on_non_finite = OnNonFinite::skip_batch skips such batches instead)";
+}
+
+// Where the gradients went non-finite: the first variable holding one.
+template <class Net>
+std::string first_non_finite_gradient(Net& net, NonFinite problem) {
+    if (problem != NonFinite::gradients) return "";
+    const std::vector<float> gradients = net.host_gradients();
+    const auto bad = std::find_if(gradients.begin(), gradients.end(), [](float g) { return !std::isfinite(g); });
+    const std::size_t at = std::size_t(bad - gradients.begin());
+    for (const Variable& v : net.trainable().variables)
+        if (at >= v.offset && at < v.offset + v.size) return " (first in " + v.path + ")";
+    return "";
+}
+
+// The device guard's halt, as fit's message; empty while there is none.
+template <class Captured>
+std::string captured_halt(Captured& captured, std::size_t steps) {
+    const GuardReport report = captured.report();
+    if (report.halted == NonFinite::none) return "";
+    captured.restore_state();
+    return non_finite_message(report.halted, report.first_bad, steps, "");
+}
+
 template <class Net, class Opt, class L>
 History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset& train,
                     const FitOptions& options) {
@@ -105,6 +148,10 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
     detail::check_dataset<Net>(train, "fit", "training");
     if (options.validation) detail::check_dataset<Net>(*options.validation, "fit", "validation");
     if (options.batch_size == 0) throw std::invalid_argument("ctnn: fit: batch_size must be > 0");
+    if (options.check_inputs) {
+        detail::check_finite_inputs(train, "fit", "training");
+        if (options.validation) detail::check_finite_inputs(*options.validation, "fit", "validation");
+    }
     // Every target checked once here, so that no step scans them.
     const bool targets_checked = detail::check_targets<Net>(loss, train);
     if (options.validation) detail::check_targets<Net>(loss, options.validation->get());
@@ -113,9 +160,10 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
         CapturesGraphs<Backend> && AccumulatingLoss<L, Backend> && CapturableOptimizer<Opt>;
     using Captured = std::conditional_t<can_capture, CapturedSteps<Net, Opt, L>, NoCapturedSteps>;
     std::optional<Captured> captured;
+    const bool skip_non_finite = options.on_non_finite == OnNonFinite::skip_batch;
     if constexpr (can_capture)
         if (options.capture_steps && optimizer.capturable())
-            captured.emplace(net, optimizer, loss, train.target_width());
+            captured.emplace(net, optimizer, loss, train.target_width(), skip_non_finite);
 
     constexpr std::size_t in = Net::input_shape::size;
     const std::size_t out = train.target_width();
@@ -129,6 +177,11 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
     batch_inputs.resize(batch_size * in);
     batch_targets.resize(batch_size * out);
     typename detail::staging_buffer<Backend>::type staging;
+    // The state before each uncaptured step, put back after a non-finite one.
+    typename Backend::template buffer<float> state_backup;
+    state_backup.resize(Net::state_count);
+    typename Backend::template buffer<double> gradient_flag;
+    gradient_flag.resize(1);
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
     Rng shuffler(mix64(options.seed ^ 0x5eedULL));
@@ -159,9 +212,11 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
 
         double loss_sum = 0.0;
         std::size_t correct_sum = 0, rows_seen = 0;
+        std::string stopped_because;  // a non-finite step, in stop mode
+        std::size_t skipped_samples = 0;  // in the batches skipped as non-finite
         if constexpr (can_capture)
             if (captured) captured->begin_epoch(context);
-        for (std::size_t step = 0; step < steps; ++step) {
+        for (std::size_t step = 0; step < steps && stopped_because.empty(); ++step) {
             std::size_t first = step * batch_size, batch = std::min(batch_size, n - first);
             rows_seen += batch * detail::OutputRows<Net>::per_sample;
             if constexpr (can_capture) {
@@ -175,19 +230,37 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
                         const auto totals = captured->totals();
                         progress.step(step + 1, float(totals[0] / double(first + batch)),
                                       float(totals[1] / double(rows_seen)));
+                        stopped_because = captured_halt(*captured, steps);
                     }
                     continue;
                 }
             }
             detail::gather_batch(backend, train, order.data() + first, batch, batch_inputs.data(),
                                  batch_targets.data(), staging);
-            std::size_t correct = 0;
-            float value = detail::train_step(net, optimizer, loss, context, batch_inputs.data(),
-                                             batch_targets.data(), batch, out, correct, targets_checked);
+            if constexpr (Net::state_count != 0)
+                backend.copy(std::as_const(net).state().data(), state_backup.data(), Net::state_count);
+            const StepResult result = detail::train_step(net, optimizer, loss, context, batch_inputs.data(),
+                                                         batch_targets.data(), batch, out, targets_checked,
+                                                         gradient_flag.data());
+            if (result.problem != NonFinite::none) {
+                // No update was made; the running statistics go back too.
+                if constexpr (Net::state_count != 0)
+                    backend.copy(state_backup.data(), net.state().data(), Net::state_count);
+                if (skip_non_finite) {
+                    ++history.skipped_batches;
+                    skipped_samples += batch;
+                    rows_seen -= batch * detail::OutputRows<Net>::per_sample;
+                } else {
+                    stopped_because = non_finite_message(result.problem, context.step, steps,
+                                                         first_non_finite_gradient(net, result.problem));
+                }
+                ++context.step;
+                continue;
+            }
             ++context.step;
-            loss_sum += double(value) * double(batch);
-            correct_sum += correct;
-            progress.step(step + 1, float(loss_sum / double(first + batch)),
+            loss_sum += double(result.loss) * double(batch);
+            correct_sum += result.correct;
+            progress.step(step + 1, float(loss_sum / double(first + batch - skipped_samples)),
                           float(double(correct_sum) / double(rows_seen)));
         }
         if constexpr (can_capture) {
@@ -196,12 +269,26 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
                 loss_sum = totals[0];
                 correct_sum = std::size_t(totals[1]);
                 history.replayed_steps = captured->replayed();
+                if (stopped_because.empty()) stopped_because = captured_halt(*captured, steps);
+                const std::size_t skipped_before = history.skipped_batches;
+                history.skipped_batches = std::size_t(captured->report().skipped);
+                // Exact unless the epoch's short last batch was among them.
+                skipped_samples = (history.skipped_batches - skipped_before) * batch_size;
             }
         }
 
         EpochRecord record;
-        record.loss = float(loss_sum / double(n));
+        // Skipped batches count in neither figure.
+        record.loss = float(loss_sum / double(std::max<std::size_t>(n - std::min(n, skipped_samples), 1)));
         record.accuracy = float(double(correct_sum) / double(rows_seen));
+        if (!stopped_because.empty()) {
+            record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            history.epochs.push_back(record);
+            history.stopped_early = true;
+            history.stop_reason = stopped_because;
+            progress.note(stopped_because);
+            break;
+        }
         if (options.validation) {
             Evaluation score = evaluate(net, options.validation->get(), loss, batch_size);
             record.val_loss = score.loss;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace ctnn {
@@ -25,6 +26,10 @@ struct History {
     bool stopped_early = false;
     // Training steps that ran as a replayed graph (FitOptions::capture_steps).
     std::size_t replayed_steps = 0;
+    // Why fit stopped before its last epoch when a step went non-finite
+    // (empty otherwise), and the batches it skipped for that reason.
+    std::string stop_reason;
+    std::size_t skipped_batches = 0;
 
     // CSV with a header row: epoch,loss,accuracy,val_loss,val_accuracy,seconds.
     // Written to a temporary file and renamed, so a crash leaves no half file.

@@ -3,10 +3,16 @@
 // classified correctly); train_step_on_device adds them to totals in device
 // memory and waits for nothing, so that a graph can hold it
 // (training/captured_steps.hpp).
+//
+// Both refuse a non-finite step: when the loss or a gradient is NaN or
+// infinite, the optimizer leaves the weights and its state as they were, so
+// the network keeps those of the last good step.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "ctnn/core/config.hpp"
 #include "ctnn/core/context.hpp"
@@ -16,11 +22,40 @@
 
 namespace ctnn::detail {
 
-// The loss's gradient, back-propagation and the optimizer's update, after
-// the forward pass that gave `b`.
-template <class Net, class Opt, class L>
-void descend(Net& net, Opt& optimizer, const L& loss, const Context& context, const LossBatch& b,
-             std::size_t batch) {
+// What made a step non-finite, as the device guard's flag records it.
+enum class NonFinite : std::uint32_t { none = 0, loss = 1, gradients = 2 };
+
+// *flag = 1 where a value is NaN or infinite (every writer writes the same
+// 1, so the threads need no order): one parallel pass, not a sum.
+struct FlagNonFinite {
+    const float* values;
+    double* flag;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        const float v = values[i];
+        if (!(v - v == 0.0f)) *flag = 1.0;  // inf - inf and NaN - NaN are NaN
+    }
+};
+
+struct ClearFlag {
+    double* flag;
+    CTNN_HOST_DEVICE void operator()(std::size_t) const { *flag = 0.0; }
+};
+
+// Whether a gradient is non-finite, through `flag` in device memory.
+template <class Net>
+bool gradients_non_finite(const Net& net, double* flag) {
+    const auto& backend = net.backend();
+    backend.for_each(1, ClearFlag{flag});
+    backend.for_each(Net::param_count, FlagNonFinite{net.gradients().data(), flag});
+    double host = 0.0;
+    // The backend's transfers are in floats; these are the double's bytes.
+    backend.to_host(reinterpret_cast<const float*>(flag), reinterpret_cast<float*>(&host), 2);
+    return host != 0.0;
+}
+
+// The loss's gradient and back-propagation, after the forward pass that gave `b`.
+template <class Net, class L>
+void back_propagate(Net& net, const L& loss, const Context& context, const LossBatch& b, std::size_t batch) {
     const auto& backend = net.backend();
     if constexpr (FoldsInto<L, typename Net::output_layer>) {
         loss.folded_gradient(backend, b, net.output_gradient());
@@ -29,24 +64,38 @@ void descend(Net& net, Opt& optimizer, const L& loss, const Context& context, co
         loss.gradient(backend, b, net.output_gradient());
         net.backward(context, batch);
     }
-    optimizer.step(backend, net.trainable());
 }
 
-// Returns the batch's mean loss and writes how many rows it classified
-// correctly. targets_checked: the data set's targets were checked already
-// (check_targets), so the loss does not scan them again.
+struct StepResult {
+    float loss = 0.0f;          // the batch's mean loss, penalty included
+    std::size_t correct = 0;    // rows classified correctly
+    NonFinite problem = NonFinite::none;  // not none: no update was made
+};
+
+// targets_checked: the data set's targets were checked already
+// (check_targets), so the loss does not scan them again. gradient_flag: a
+// double in device memory for the check of the gradients (none: no check).
 template <class Net, class Opt, class L>
-float train_step(Net& net, Opt& optimizer, const L& loss, const Context& context,
-                 const float* inputs, const float* targets, std::size_t batch,
-                 std::size_t target_width, std::size_t& correct, bool targets_checked = false) {
+StepResult train_step(Net& net, Opt& optimizer, const L& loss, const Context& context,
+                      const float* inputs, const float* targets, std::size_t batch,
+                      std::size_t target_width, bool targets_checked = false,
+                      double* gradient_flag = nullptr) {
     using rows = OutputRows<Net>;
     const auto& backend = net.backend();
     auto predictions = net.forward({inputs, batch * Net::input_shape::size}, batch, context);
     const LossBatch b = rows::batch(predictions.data(), targets, batch, target_width, targets_checked);
-    const float value = loss.value(backend, b) + net.penalty();
-    correct = count_correct(backend, b);
-    descend(net, optimizer, loss, context, b, batch);
-    return value;
+    StepResult result{loss.value(backend, b) + net.penalty(), count_correct(backend, b)};
+    if (!std::isfinite(result.loss)) {
+        result.problem = NonFinite::loss;
+        return result;
+    }
+    back_propagate(net, loss, context, b, batch);
+    if (gradient_flag != nullptr && gradients_non_finite(std::as_const(net), gradient_flag)) {
+        result.problem = NonFinite::gradients;
+        return result;
+    }
+    optimizer.step(backend, net.trainable());
+    return result;
 }
 
 struct AdvanceStep {
@@ -54,22 +103,100 @@ struct AdvanceStep {
     CTNN_HOST_DEVICE void operator()(std::size_t) const { ++*step; }
 };
 
+// The device side of the non-finite check: per step, the step's loss sum and
+// whether a gradient is non-finite (slots), the flag the optimizer reads
+// (ParameterSet::halted: NonFinite's value), the first bad step, how many
+// were skipped, and the state (BatchNorm's running statistics) as it was
+// before the first bad step's forward pass wrote it.
+struct GuardSlots {
+    double* step_sums;          // [0] loss * batch, [1] 1 if a gradient is non-finite
+    std::uint32_t* halted;
+    std::uint64_t* first_bad;   // the step counter's value at the first bad step
+    std::uint64_t* skipped;
+    float* state_backup;
+};
+
+struct BeginGuardedStep {
+    GuardSlots slots;
+    CTNN_HOST_DEVICE void operator()(std::size_t) const {
+        slots.step_sums[0] = 0.0;
+        slots.step_sums[1] = 0.0;
+    }
+};
+
+// state_backup = state, while no step has halted.
+struct BackUpState {
+    GuardSlots slots;
+    const float* state;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        if (*slots.halted == 0) slots.state_backup[i] = state[i];
+    }
+};
+
+// Halts the step if its loss or a gradient is non-finite; else its loss
+// joins the epoch's (totals[0]). skip: the halt lasts this step only.
+struct JudgeStep {
+    GuardSlots slots;
+    double* totals;
+    const std::uint64_t* step;
+    bool skip;
+    CTNN_HOST_DEVICE void operator()(std::size_t) const {
+        const double loss = slots.step_sums[0];
+        // In float, as the uncaptured step reads it: a sum beyond float's range is infinite.
+        const float as_float = float(loss);
+        const bool bad_loss = !(as_float - as_float == 0.0f);
+        if (bad_loss || slots.step_sums[1] != 0.0) {
+            if (*slots.halted == 0 && *slots.first_bad == ~std::uint64_t{0}) *slots.first_bad = *step;
+            *slots.halted = std::uint32_t(bad_loss ? NonFinite::loss : NonFinite::gradients);
+            if (skip) ++*slots.skipped;
+        } else if (*slots.halted == 0) {
+            totals[0] += loss;
+        }
+    }
+};
+
+// After a skipped step: the state as before it, and the next step may update.
+struct RestoreState {
+    GuardSlots slots;
+    float* state;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        if (*slots.halted != 0) state[i] = slots.state_backup[i];
+    }
+};
+struct EndSkippedStep {
+    GuardSlots slots;
+    CTNN_HOST_DEVICE void operator()(std::size_t) const { *slots.halted = 0; }
+};
+
 // totals[0] += batch * (mean loss + penalty), totals[1] += rows classified
-// correctly, then the step; at the end the device step counter (which
-// context.device_step points to) advances. The targets must have been
-// checked (check_targets).
+// correctly, then the step unless the guard halts it; at the end the device
+// step counter (which context.device_step points to) advances. The targets
+// must have been checked (check_targets).
 template <class Net, class Opt, class L>
 void train_step_on_device(Net& net, Opt& optimizer, const L& loss, const Context& context,
                           const float* inputs, const float* targets, std::size_t batch,
-                          std::size_t target_width, double* totals, std::uint64_t* device_step) {
+                          std::size_t target_width, double* totals, std::uint64_t* device_step,
+                          const GuardSlots& guard, bool skip_non_finite) {
     using rows = OutputRows<Net>;
     const auto& backend = net.backend();
+    float* state = net.state().data();
+    backend.for_each(1, BeginGuardedStep{guard});
+    if constexpr (Net::state_count != 0) backend.for_each(Net::state_count, BackUpState{guard, state});
     auto predictions = net.forward({inputs, batch * Net::input_shape::size}, batch, context);
     const LossBatch b = rows::batch(predictions.data(), targets, batch, target_width, true);
-    loss.accumulate(backend, b, totals, double(batch));
-    net.accumulate_penalty(totals, double(batch));
+    loss.accumulate(backend, b, guard.step_sums, double(batch));
+    net.accumulate_penalty(guard.step_sums, double(batch));
     backend.accumulate_sum(b.rows, RowCorrect{b}, totals + 1);
-    descend(net, optimizer, loss, context, b, batch);
+    back_propagate(net, loss, context, b, batch);
+    backend.for_each(Net::param_count, FlagNonFinite{std::as_const(net).gradients().data(), guard.step_sums + 1});
+    backend.for_each(1, JudgeStep{guard, totals, device_step, skip_non_finite});
+    ParameterSet parameters = net.trainable();
+    parameters.halted = guard.halted;
+    optimizer.step(backend, parameters);
+    if (skip_non_finite) {
+        if constexpr (Net::state_count != 0) backend.for_each(Net::state_count, RestoreState{guard, state});
+        backend.for_each(1, EndSkippedStep{guard});
+    }
     backend.for_each(1, AdvanceStep{device_step});
 }
 
