@@ -46,6 +46,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -369,9 +370,26 @@ void read_weights(const hdf5::Group& root, const Net& net, HostWeights& weights)
                   "\" is not the network's \"" + std::string(topology) + "\"");
 }
 
+// The temporaries `file`.tmp-<pid> of writers that died (SIGKILL, a crash)
+// before they could remove them: a process of that pid no longer exists.
+inline void remove_dead_temporaries(const std::filesystem::path& file, const std::filesystem::path& directory) {
+    const std::string prefix = file.filename().string() + ".tmp-";
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        int pid = 0;
+        const char* digits = name.data() + prefix.size();
+        const auto [end, parsed] = std::from_chars(digits, name.data() + name.size(), pid);
+        if (parsed != std::errc{} || end != name.data() + name.size() || pid <= 0) continue;
+        if (::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), error);
+    }
+}
+
 // Writes a file through write(root) atomically: a temporary file in the same
 // directory, flushed to disk, then renamed over `file`. On any failure the
-// temporary goes and `file` is as it was.
+// temporary goes and `file` is as it was; a writer killed on the way leaves
+// its temporary, which the next save of `file` removes.
 template <class Write>
 void write_atomically(const std::filesystem::path& file, Write&& write) {
     const hdf5::QuietErrors quiet;
@@ -379,6 +397,7 @@ void write_atomically(const std::filesystem::path& file, Write&& write) {
     const std::filesystem::path directory = file.parent_path().empty() ? "." : file.parent_path();
     if (!std::filesystem::is_directory(directory, error))
         throw data::DataError(file, "cannot save: " + directory.string() + " is not a directory");
+    remove_dead_temporaries(file, directory);
     std::filesystem::path temporary = file;
     temporary += ".tmp-" + std::to_string(::getpid());
     try {
