@@ -16,6 +16,7 @@
 
 #include "ctnn/core/config.hpp"
 #include "ctnn/core/context.hpp"
+#include "ctnn/core/fast_math.hpp"
 #include "ctnn/core/network.hpp"
 #include "ctnn/losses/loss.hpp"
 #include "ctnn/training/batching.hpp"
@@ -25,14 +26,21 @@ namespace ctnn::detail {
 // What made a step non-finite, as the device guard's flag records it.
 enum class NonFinite : std::uint32_t { none = 0, loss = 1, gradients = 2 };
 
-// *flag = 1 where a value is NaN or infinite (every writer writes the same
-// 1, so the threads need no order): one parallel pass, not a sum.
+// *flag = 1 if a value is NaN or infinite: one parallel pass over blocks,
+// each an integer OR over its values' exponent bits (all ones only for
+// NaN and infinities), which vectorises; every writer writes the same 1.
 struct FlagNonFinite {
+    static constexpr std::size_t block = 4096;
     const float* values;
+    std::size_t n;
     double* flag;
-    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
-        const float v = values[i];
-        if (!(v - v == 0.0f)) *flag = 1.0;  // inf - inf and NaN - NaN are NaN
+    static std::size_t blocks(std::size_t n) { return (n + block - 1) / block; }
+    CTNN_HOST_DEVICE void operator()(std::size_t b) const {
+        constexpr std::int32_t exponent = 0x7f800000;
+        const std::size_t first = b * block, last = first + block < n ? first + block : n;
+        std::int32_t all_ones = 0;
+        for (std::size_t i = first; i < last; ++i) all_ones |= (fast::bits_of(values[i]) & exponent) == exponent;
+        if (all_ones) *flag = 1.0;
     }
 };
 
@@ -46,7 +54,8 @@ template <class Net>
 bool gradients_non_finite(const Net& net, double* flag) {
     const auto& backend = net.backend();
     backend.for_each(1, ClearFlag{flag});
-    backend.for_each(Net::param_count, FlagNonFinite{net.gradients().data(), flag});
+    backend.for_each(FlagNonFinite::blocks(Net::param_count),
+                     FlagNonFinite{net.gradients().data(), Net::param_count, flag}, FlagNonFinite::block);
     double host = 0.0;
     // The backend's transfers are in floats; these are the double's bytes.
     backend.to_host(reinterpret_cast<const float*>(flag), reinterpret_cast<float*>(&host), 2);
@@ -188,7 +197,9 @@ void train_step_on_device(Net& net, Opt& optimizer, const L& loss, const Context
     net.accumulate_penalty(guard.step_sums, double(batch));
     backend.accumulate_sum(b.rows, RowCorrect{b}, totals + 1);
     back_propagate(net, loss, context, b, batch);
-    backend.for_each(Net::param_count, FlagNonFinite{std::as_const(net).gradients().data(), guard.step_sums + 1});
+    backend.for_each(FlagNonFinite::blocks(Net::param_count),
+                     FlagNonFinite{std::as_const(net).gradients().data(), Net::param_count, guard.step_sums + 1},
+                     FlagNonFinite::block);
     backend.for_each(1, JudgeStep{guard, totals, device_step, skip_non_finite});
     ParameterSet parameters = net.trainable();
     parameters.halted = guard.halted;
