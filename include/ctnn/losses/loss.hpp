@@ -47,7 +47,8 @@ concept Loss = requires(const L& loss, const Backend& backend, const LossBatch& 
 };
 
 // A loss that fit can run inside a captured training step: it adds its
-// value to a device total (FunctorLoss provides this).
+// value to a device total, and checks a whole data set's targets on the
+// host beforehand (FunctorLoss provides both).
 template <class L, class Backend>
 concept AccumulatingLoss = requires(const L& loss, const Backend& backend, const LossBatch& batch,
                                     double* total) {

@@ -16,8 +16,10 @@
 // one function serves saving and loading.)
 //
 // For fit to capture whole training steps (CUDA graphs), an optimizer says
-//   bool capturable() const;   // step() waits for nothing, and what changes
-//                              // from step to step lives in device memory
+//   bool capturable() const;   // step() waits for nothing, what changes
+//                              // from step to step lives in device memory,
+//                              // and its updates honour ParameterSet::halted
+//                              // (update_by_runs and for_each_unless_halted do)
 // and, if it counts its steps on the host,
 //   void count_replays(std::int64_t n);   // its captured step() ran n more
 //                              // times than step() was called (n < 0: a

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ctnn/core/config.hpp"
@@ -98,6 +99,15 @@ struct RowCorrect {
 template <class Backend>
 std::size_t count_correct(const Backend& backend, const LossBatch& b) {
     return std::size_t(backend.transform_sum(b.rows, RowCorrect{b}));
+}
+
+// `count` values of T (doubles, counters, flags) from the backend's memory:
+// its transfers are in floats, so T's bytes travel as floats.
+template <class Backend, class T>
+void to_host_bytes(const Backend& backend, const T* device, T* host, std::size_t count) {
+    static_assert(sizeof(T) % sizeof(float) == 0 && std::is_trivially_copyable_v<T>);
+    backend.to_host(reinterpret_cast<const float*>(device), reinterpret_cast<float*>(host),
+                    count * (sizeof(T) / sizeof(float)));
 }
 
 // Checks every target of a data set on the host, once, with the loss's own

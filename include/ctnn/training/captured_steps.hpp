@@ -13,8 +13,9 @@
 // progress bar draws and at the end of the epoch), the dropout and noise
 // step is a device counter (Context::device_step) and the optimizer keeps
 // what changes per step there (Adam's t). A non-finite loss or gradient
-// halts the update on the device (training/step.hpp); report() tells. The host gathers the next batch
-// while the device runs the step, in the other of two staging buffers.
+// halts the update on the device (training/step.hpp); report() tells. The
+// host gathers the next batch while the device runs the step, in the other
+// of two staging buffers.
 #pragma once
 
 #include <array>
@@ -122,9 +123,7 @@ public:
     // correctly} since begin_epoch(); waits for the device.
     std::array<double, 2> totals() const {
         std::array<double, 2> host{};
-        // The backend's transfers are in floats; these are the doubles' bytes.
-        backend().to_host(reinterpret_cast<const float*>(totals_.data()), reinterpret_cast<float*>(host.data()),
-                          sizeof host / sizeof(float));
+        to_host_bytes(backend(), totals_.data(), host.data(), host.size());
         return host;
     }
 
@@ -132,15 +131,11 @@ public:
 
     // Waits for the device.
     GuardReport report() const {
-        GuardReport report;
         std::uint32_t halted = 0;
         std::uint64_t counters[2] = {};
-        backend().to_host(reinterpret_cast<const float*>(halted_.data()), reinterpret_cast<float*>(&halted), 1);
-        backend().to_host(reinterpret_cast<const float*>(counters_.data()), reinterpret_cast<float*>(counters), 4);
-        report.halted = NonFinite(halted);
-        report.first_bad = counters[0];
-        report.skipped = counters[1];
-        return report;
+        to_host_bytes(backend(), halted_.data(), &halted, 1);
+        to_host_bytes(backend(), counters_.data(), counters, 2);
+        return {NonFinite(halted), counters[0], counters[1]};
     }
     // The running statistics as they were before the first bad step.
     void restore_state() {

@@ -134,8 +134,7 @@ std::string first_non_finite_gradient(Net& net, NonFinite problem) {
 
 // The device guard's halt, as fit's message; empty while there is none.
 template <class Captured>
-std::string captured_halt(Captured& captured, std::size_t steps) {
-    const GuardReport report = captured.report();
+std::string captured_halt(Captured& captured, const GuardReport& report, std::size_t steps) {
     if (report.halted == NonFinite::none) return "";
     captured.restore_state();
     return non_finite_message(report.halted, report.first_bad, steps, "");
@@ -230,7 +229,7 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
                         const auto totals = captured->totals();
                         progress.step(step + 1, float(totals[0] / double(first + batch)),
                                       float(totals[1] / double(rows_seen)));
-                        stopped_because = captured_halt(*captured, steps);
+                        stopped_because = captured_halt(*captured, captured->report(), steps);
                     }
                     continue;
                 }
@@ -269,9 +268,10 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
                 loss_sum = totals[0];
                 correct_sum = std::size_t(totals[1]);
                 history.replayed_steps = captured->replayed();
-                if (stopped_because.empty()) stopped_because = captured_halt(*captured, steps);
+                const GuardReport report = captured->report();
+                if (stopped_because.empty()) stopped_because = captured_halt(*captured, report, steps);
                 const std::size_t skipped_before = history.skipped_batches;
-                history.skipped_batches = std::size_t(captured->report().skipped);
+                history.skipped_batches = std::size_t(report.skipped);
                 // Exact unless the epoch's short last batch was among them.
                 skipped_samples = (history.skipped_batches - skipped_before) * batch_size;
             }

@@ -57,8 +57,7 @@ bool gradients_non_finite(const Net& net, double* flag) {
     backend.for_each(FlagNonFinite::blocks(Net::param_count),
                      FlagNonFinite{net.gradients().data(), Net::param_count, flag}, FlagNonFinite::block);
     double host = 0.0;
-    // The backend's transfers are in floats; these are the double's bytes.
-    backend.to_host(reinterpret_cast<const float*>(flag), reinterpret_cast<float*>(&host), 2);
+    to_host_bytes(backend, flag, &host, 1);
     return host != 0.0;
 }
 
