@@ -82,7 +82,7 @@ ctnn::FitOptions options(std::size_t epochs) {
 }
 
 bool same_bits(std::span<const float> a, std::span<const float> b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size_bytes()) == 0);
 }
 
 template <class Optimizer>
@@ -393,6 +393,53 @@ TEST_CASE("loading into another topology names the first layer that differs") {
     CHECK(message_of([&] { ctnn::load_weights(file, longer); }) ==
           where + "6: the network has Dense Shape<3> -> Shape<2> (8 parameters), the file has 5 "
                   "layers and none there");
+}
+
+// Found by tests/fuzz/model_file.cpp: a group numbered 0 beside every layer's
+// made the check for extra layers read past the end of its map.
+TEST_CASE("layer groups the network has no layer for, or two for one layer, are refused") {
+    TempDir dir("ctnn-save-test");
+    const fs::path file = dir / "net.h5";
+    Net net{ctnn::Seed{1}};
+    const std::vector<float> before(net.parameters().begin(), net.parameters().end());
+    auto saved_with_group = [&](const std::string& name) {
+        ctnn::detail::write_atomically(file, [&](const ctnn::hdf5::Group& root) {
+            ctnn::detail::write_weights(root, Net{ctnn::Seed{2}});
+            root.open_group("layers").create_group(name);
+        });
+    };
+    saved_with_group("layer_00");
+    CHECK(message_of([&] { ctnn::load_weights(file, net); }) ==
+          "ctnn: " + file.string() + ": the file has a layer group layer_00 numbered 0; layers count from 1");
+    saved_with_group("layer_2_Tanh");
+    CHECK(message_of([&] { ctnn::load_weights(file, net); }) ==
+          "ctnn: " + file.string() + ": groups layer_02_Tanh and layer_2_Tanh both hold layer 2");
+    CHECK(same_bits(before, net.parameters()));
+}
+
+// Found by tests/fuzz/model_file.cpp: a string attribute that held two
+// strings made HDF5 write two pointers into room for one.
+TEST_CASE("a string attribute that holds several strings is refused") {
+    TempDir dir("ctnn-save-test");
+    const fs::path file = dir / "net.h5";
+    ctnn::detail::write_atomically(file, [&](const ctnn::hdf5::Group& root) {
+        ctnn::detail::write_weights(root, Net{ctnn::Seed{2}});
+        const ctnn::hdf5::Group layer = root.open_group("layers").open_group("layer_01_Dense");
+        H5Adelete(layer.id(), "type");
+        const hsize_t two = 2;
+        const hid_t space = H5Screate_simple(1, &two, nullptr);
+        const hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(type, H5T_VARIABLE);
+        const hid_t attribute = H5Acreate2(layer.id(), "type", type, space, H5P_DEFAULT, H5P_DEFAULT);
+        const char* texts[] = {"Dense", "Dense"};
+        H5Awrite(attribute, type, texts);
+        H5Aclose(attribute);
+        H5Tclose(type);
+        H5Sclose(space);
+    });
+    Net net{ctnn::Seed{1}};
+    CHECK(message_of([&] { ctnn::load_weights(file, net); }) ==
+          "ctnn: " + file.string() + ": attribute type holds 2 values, expected 1");
 }
 
 TEST_CASE("a truncated file, a corrupted parameter and a missing file are reported") {

@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -105,6 +106,16 @@ public:
 
     [[noreturn]] void fail(std::string_view problem) const { throw DataError(file_, problem); }
 
+    // The most bytes the file can deliver: its size, or for a gzip file its
+    // size times deflate's largest ratio (1032:1). A header may promise more;
+    // this bounds what is worth reserving for it.
+    std::uint64_t most_bytes() const {
+        std::error_code error;
+        const std::uint64_t size = std::filesystem::file_size(file_, error);
+        if (error) return std::numeric_limits<std::uint64_t>::max();
+        return gzdirect(handle_) != 0 ? size : size * 1032;
+    }
+
     // True when a gzip stream ended before its trailer, as after an interrupted download.
     bool cut_short() const {
         int status = Z_OK;
@@ -181,13 +192,13 @@ struct IdxTypeInfo {
 
 // Decodes chunk by chunk, so the bytes pass through the cache once on their way
 // to floats, and a corrupt header promising terabytes fails on the missing data
-// rather than on an allocation: the header's count is trusted only up to
-// `trusted_count` when reserving.
+// rather than on an allocation: the header's count is trusted, when
+// reserving, only as far as the file's size allows.
 template <class Element, class Bits>
 void read_elements(IdxInput& input, const IdxHeader& header, std::vector<float>& values) {
     constexpr std::size_t chunk_elements = (std::size_t{1} << 20) / sizeof(Element);
-    constexpr std::size_t trusted_count = std::size_t{1} << 26;
-    values.reserve(std::min(header.count, trusted_count));
+    const std::uint64_t possible = input.most_bytes() / sizeof(Element);
+    values.reserve(std::size_t(std::min<std::uint64_t>(header.count, possible)));
     std::vector<unsigned char> chunk(std::min(header.count, chunk_elements) * sizeof(Element));
     while (values.size() < header.count) {
         const std::size_t done = values.size();

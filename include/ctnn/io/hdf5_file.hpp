@@ -193,6 +193,8 @@ public:
         Handle<H5Tclose> stored(check(H5Aget_type(attribute.get()), "cannot read attribute " + name));
         if (H5Tget_class(stored.get()) != H5T_STRING || H5Tis_variable_str(stored.get()) <= 0)
             fail("attribute " + name + " is not a variable-length string");
+        // H5Aread writes a pointer per value: exactly one, or it writes past `text`.
+        expect_values(attribute.get(), name, 1);
         Handle<H5Tclose> type = string_type();
         char* text = nullptr;
         check(H5Aread(attribute.get(), type.get(), &text), "cannot read attribute " + name);
@@ -257,13 +259,16 @@ private:
     }
     void read_attribute(const std::string& name, hid_t memory, std::size_t count, void* out) const {
         Handle<H5Aclose> attribute = open_attribute(name);
-        Handle<H5Sclose> space(check(H5Aget_space(attribute.get()), "cannot read attribute " + name));
+        expect_values(attribute.get(), name, count);
+        check(H5Aread(attribute.get(), memory, out), "cannot read attribute " + name);
+    }
+    void expect_values(hid_t attribute, const std::string& name, std::size_t count) const {
+        Handle<H5Sclose> space(check(H5Aget_space(attribute), "cannot read attribute " + name));
         const hssize_t stored = check(H5Sget_simple_extent_npoints(space.get()),
                                       "cannot read attribute " + name);
         if (std::size_t(stored) != count)
             fail("attribute " + name + " holds " + std::to_string(stored) + " values, expected " +
                  std::to_string(count));
-        check(H5Aread(attribute.get(), memory, out), "cannot read attribute " + name);
     }
 
     Handle<H5Gclose> id_;

@@ -278,10 +278,10 @@ inline std::map<std::size_t, std::string> file_layers(const hdf5::Group& layers)
     std::map<std::size_t, std::string> found;
     for (const std::string& name : layers.members()) {
         std::size_t index = 0;
-        const char* first = name.data() + 6;
-        const char* last = name.data() + name.size();
-        if (name.starts_with("layer_") && std::from_chars(first, last, index).ec == std::errc{})
-            found.emplace(index, name);
+        if (name.starts_with("layer_") &&
+            std::from_chars(name.data() + 6, name.data() + name.size(), index).ec == std::errc{} &&
+            !found.emplace(index, name).second)
+            layers.fail("groups " + found[index] + " and " + name + " both hold layer " + std::to_string(index));
     }
     return found;
 }
@@ -358,11 +358,12 @@ void read_weights(const hdf5::Group& root, const Net& net, HostWeights& weights)
         if (crc32_of(state, crc32_of(params)) != group.u64_attribute("crc32"))
             fail_checksum(group, "the parameters of " + found->second);
     });
-    if (in_file.size() > Net::layer_count) {
-        const auto extra = in_file.upper_bound(Net::layer_count);
-        root.fail(prefix + std::to_string(extra->first) + ": the network has " +
-                  std::to_string(Net::layer_count) + " layers, the file has " +
-                  read_record(layers.open_group(extra->second)).text() + " there");
+    // Every layer was found, so any other group has an index outside 1..layer_count.
+    for (const auto& [index, name] : in_file) {
+        if (index == 0) root.fail("the file has a layer group " + name + " numbered 0; layers count from 1");
+        if (index > Net::layer_count)
+            root.fail(prefix + std::to_string(index) + ": the network has " + std::to_string(Net::layer_count) +
+                      " layers, the file has " + read_record(layers.open_group(name)).text() + " there");
     }
     const std::string_view topology(topology_text<Net>.data(), topology_text<Net>.size());
     if (root.string_attribute("topology") != topology)
