@@ -1,8 +1,10 @@
 // libFuzzer target: CharCodec. The first byte says how long the alphabet is;
 // the rest is text to encode, then decode. Only std::invalid_argument may
 // escape (a duplicate in the alphabet, a character outside it); a text that
-// encodes must decode back to itself, through one-hot rows and indices.
+// encodes must decode back to itself, through one-hot rows and indices, and
+// the same bytes read as scores must decode to characters of the alphabet.
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include <ctnn/data/char_codec.hpp>
@@ -22,6 +24,15 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
         codec.indices(padded, indices);
         for (std::size_t t = 0; t < padded.size(); ++t)
             if (codec.alphabet()[std::size_t(indices[t])] != padded[t]) std::abort();
+        // Scores of any value, NaN and infinities included, decode to one
+        // character of the alphabet per whole row.
+        std::vector<float> scores(text.size() / sizeof(float));
+        std::memcpy(scores.data(), text.data(), scores.size() * sizeof(float));
+        scores.resize(scores.size() / codec.size() * codec.size());
+        const std::string decoded = codec.decode(scores);
+        if (decoded.size() != scores.size() / codec.size()) std::abort();
+        for (char c : decoded)
+            if (codec.alphabet().find(c) == std::string::npos) std::abort();
     } catch (const std::invalid_argument&) {
     }
     return 0;
