@@ -90,6 +90,7 @@ StepResult train_step(Net& net, Opt& optimizer, const L& loss, const Context& co
                       double* gradient_flag = nullptr) {
     using rows = OutputRows<Net>;
     const auto& backend = net.backend();
+    if constexpr (requires { backend.between_steps(); }) backend.between_steps();
     auto predictions = net.forward({inputs, batch * Net::input_shape::size}, batch, context);
     const LossBatch b = rows::batch(predictions.data(), targets, batch, target_width, targets_checked);
     StepResult result{loss.value(backend, b) + net.penalty(), count_correct(backend, b)};

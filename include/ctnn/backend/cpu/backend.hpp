@@ -10,6 +10,7 @@
 
 #include "ctnn/backend/cpu/buffer.hpp"
 #include "ctnn/backend/cpu/convolution.hpp"
+#include "ctnn/backend/cpu/core_sharing.hpp"
 #include "ctnn/backend/cpu/openblas.hpp"
 #include "ctnn/backend/cpu/parallel.hpp"
 #include "ctnn/backend/cpu/small_gemm.hpp"
@@ -27,6 +28,10 @@ public:
 
     // Products with at most this many rows skip OpenBLAS (see small_gemm.hpp).
     static constexpr std::size_t small_batch = 4;
+
+    // Each training step starts with it: the team shrinks to the cores other
+    // programs leave free, and grows back (core_sharing.hpp).
+    void between_steps() const { cpu::CoreSharing::instance().between_steps(); }
 
     void gemm(Trans transpose_a, Trans transpose_b, std::size_t m, std::size_t n, std::size_t k,
               float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
