@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <ctnn/ctnn.hpp>
@@ -29,18 +30,44 @@ Batch synthetic(std::size_t n, std::uint64_t seed) {
     return b;
 }
 
+// One training step of the MLP at a batch size, on synthetic data.
+class MlpTraining {
+public:
+    explicit MlpTraining(std::size_t batch_size) : batch_size_(batch_size), data_(synthetic(batch_size, 2)) {}
+    void operator()() {
+        ctnn::detail::train_step(net_, optimizer_, loss_, context_, data_.inputs.data(), data_.labels.data(),
+                                 batch_size_, 1);
+        ++context_.step;
+    }
+
+private:
+    std::size_t batch_size_;
+    Batch data_;
+    Mlp net_{ctnn::Dropout{0.5f}, ctnn::Seed{1}};
+    ctnn::RMSprop optimizer_{1e-3f};
+    ctnn::CategoricalCrossEntropy loss_;
+    ctnn::Context context_{ctnn::Mode::training, 3, 0, 0};
+};
+
 void train(std::size_t batch_size) {
-    Mlp net{ctnn::Dropout{0.5f}, ctnn::Seed{1}};
-    ctnn::RMSprop optimizer{1e-3f};
-    ctnn::CategoricalCrossEntropy loss;
-    Batch data = synthetic(batch_size, 2);
-    ctnn::Context context{ctnn::Mode::training, 3, 0, 0};
-    auto step = [&] {
-        ctnn::detail::train_step(net, optimizer, loss, context, data.inputs.data(),
-                                 data.labels.data(), batch_size, 1);
-        ++context.step;
-    };
+    MlpTraining step(batch_size);
     bench::report_training(batch_size, step, 20, batch_size >= 512 ? 200 : 1000);
+}
+
+// bench/contention: the MLP's training throughput over `seconds`, and the
+// share of steps that core sharing ran on one thread (what it costs a
+// training alone, free of the host's drift).
+void train_for(std::size_t batch_size, double seconds) {
+    MlpTraining train(batch_size);
+    double steps = 0, on_one_thread = 0;
+    auto step = [&] {
+        train();
+        ++steps;
+        on_one_thread += ctnn::backend::cpu::CoreSharing::instance().threads() == 1;
+    };
+    const std::string key = "mlp_train_for_b" + std::to_string(batch_size);
+    bench::report(key.c_str(), double(batch_size) * bench::calls_per_second(step, seconds), "samples/s");
+    bench::report((key + "_steps_on_one_thread").c_str(), 100.0 * on_one_thread / steps, "%");
 }
 
 void infer() {
@@ -173,7 +200,11 @@ void train_lstm_addition() {
 
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    if (argc == 4 && std::string(argv[1]) == "--train-for") {
+        train_for(std::size_t(std::atoi(argv[2])), std::atof(argv[3]));  // batch size, seconds
+        return 0;
+    }
     const auto& blas = ctnn::backend::cpu::blas_info();
     std::printf("CONFIG ctnn: OpenBLAS %s kernel, %s, %d threads (%s)\n", blas.core.c_str(),
                 blas.threading.c_str(), blas.threads, blas.library.c_str());

@@ -24,6 +24,24 @@ double median_seconds(F&& f, int warmup, int repeats) {
     return seconds[static_cast<std::size_t>(repeats / 2)];
 }
 
+// Calls per second of f, calling it for `seconds` after one second of warm-up:
+// a throughput that spans whatever else the machine does meanwhile
+// (bench/contention runs two programs at once).
+template <class F>
+double calls_per_second(F&& f, double seconds) {
+    using clock = std::chrono::steady_clock;
+    for (auto end = clock::now() + std::chrono::seconds(1); clock::now() < end;) f();
+    const auto start = clock::now();
+    long calls = 0;
+    double elapsed = 0.0;
+    do {
+        f();
+        ++calls;
+        elapsed = std::chrono::duration<double>(clock::now() - start).count();
+    } while (elapsed < seconds);
+    return double(calls) / elapsed;
+}
+
 // "RESULT <workload> <value> <unit>": the line format bench/run reads.
 inline void report(const char* workload, double value, const char* unit) {
     std::printf("RESULT %s %.6g %s\n", workload, value, unit);

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
+#include <string>
 
 #include "harness.hpp"
 
@@ -22,20 +24,33 @@ struct Mlp : torch::nn::Module {
     }
 };
 
-void train(int batch_size) {
-    Mlp net;
-    torch::optim::RMSprop optimizer(net.parameters(),
-                                    torch::optim::RMSpropOptions(1e-3).alpha(0.9).eps(1e-7));
-    auto inputs = torch::rand({batch_size, 784});
-    auto labels = torch::randint(0, 10, {batch_size}, torch::kLong);
-    net.train();
-    auto step = [&] {
+// One training step of the MLP at a batch size, on random data.
+struct MlpTraining {
+    explicit MlpTraining(int batch_size)
+        : inputs(torch::rand({batch_size, 784})), labels(torch::randint(0, 10, {batch_size}, torch::kLong)) {
+        net->train();
+    }
+    void operator()() {
         optimizer.zero_grad();
-        auto loss = torch::nn::functional::cross_entropy(net.forward(inputs), labels);
+        auto loss = torch::nn::functional::cross_entropy(net->forward(inputs), labels);
         loss.backward();
         optimizer.step();
-    };
+    }
+    std::shared_ptr<Mlp> net = std::make_shared<Mlp>();
+    torch::optim::RMSprop optimizer{net->parameters(), torch::optim::RMSpropOptions(1e-3).alpha(0.9).eps(1e-7)};
+    torch::Tensor inputs, labels;
+};
+
+void train(int batch_size) {
+    MlpTraining step(batch_size);
     bench::report_training(std::size_t(batch_size), step, 20, batch_size >= 512 ? 200 : 1000);
+}
+
+// bench/contention: the MLP's training throughput over `seconds`.
+void train_for(int batch_size, double seconds) {
+    MlpTraining step(batch_size);
+    const std::string key = "mlp_train_for_b" + std::to_string(batch_size);
+    bench::report(key.c_str(), batch_size * bench::calls_per_second(step, seconds), "samples/s");
 }
 
 void infer() {
@@ -203,9 +218,13 @@ void train_lstm_addition() {
 
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
     torch::manual_seed(1);
     torch::set_num_threads(2);
+    if (argc == 4 && std::string(argv[1]) == "--train-for") {
+        train_for(std::atoi(argv[2]), std::atof(argv[3]));  // batch size, seconds
+        return 0;
+    }
     std::printf("CONFIG libtorch %d.%d.%d: %d threads\n", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
                 TORCH_VERSION_PATCH, torch::get_num_threads());
     train(512);
