@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
         // Scores of any value, NaN and infinities included, decode to one
         // character of the alphabet per whole row.
         std::vector<float> scores(text.size() / sizeof(float));
-        std::memcpy(scores.data(), text.data(), scores.size() * sizeof(float));
+        if (!scores.empty()) std::memcpy(scores.data(), text.data(), scores.size() * sizeof(float));
         scores.resize(scores.size() / codec.size() * codec.size());
         const std::string decoded = codec.decode(scores);
         if (decoded.size() != scores.size() / codec.size()) std::abort();

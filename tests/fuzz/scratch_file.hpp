@@ -8,14 +8,30 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
 
 namespace ctnn::fuzz {
 
+// The process's scratch folder, removed when the fuzzer exits.
+class ScratchDirectory {
+public:
+    ScratchDirectory()
+        : path_(std::filesystem::temp_directory_path() / ("ctnn_fuzz_" + std::to_string(::getpid()))) {
+        std::filesystem::create_directories(path_);
+    }
+    ~ScratchDirectory() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
 inline std::filesystem::path scratch_path(const std::string& name) {
-    const std::filesystem::path directory =
-        std::filesystem::temp_directory_path() / ("ctnn_fuzz_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(directory);
-    return directory / name;
+    static const ScratchDirectory directory;
+    return directory.path() / name;
 }
 
 inline void write_file(const std::filesystem::path& file, const unsigned char* data, std::size_t size) {

@@ -116,7 +116,6 @@ public:
 
     // The threads a step may use now.
     int threads() const { return current_.load(); }
-    bool enabled() const { return enabled_; }
 
 private:
     CoreSharing() : most_(OpenBlas::instance().info().threads), current_(most_) {
