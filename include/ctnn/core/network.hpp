@@ -424,9 +424,12 @@ public:
         call.grads = grads_.data();
         call.folded_output = given == OutputGradient::of_folded_activation;
         passes_.backward(call, nullptr);
-        // The regularisers' gradients, 2 l2 w, once every layer's are in.
+        // The regularisers' gradients, 2 l2 w, once every layer's are in; a
+        // process of a data-parallel batch adds its share of them.
         for (const Variable& v : variables_)
-            if (v.l2 != 0.0f) backend_.axpy(v.size, 2.0f * v.l2, params_.data() + v.offset, grads_.data() + v.offset);
+            if (v.l2 != 0.0f)
+                backend_.axpy(v.size, 2.0f * v.l2 * context.batch_share, params_.data() + v.offset,
+                              grads_.data() + v.offset);
     }
 
     // Sum of the layers' regularisation losses, l2 * sum(w^2) over each

@@ -70,8 +70,35 @@ CTNN_HOST_DEVICE void visit_channels(std::size_t begin, std::size_t end, std::si
         }
 }
 
+// Per channel of one block, over this process's values: the sum of x, or,
+// given the global batch's sums, the sum of squares of x minus the global
+// mean. Two passes, as NormalizeBlock takes them, for synchronised statistics.
+template <class Axes>
+struct ChannelMoments {
+    const float* x;
+    std::size_t batch;
+    const double* global_sums;  // null: sum x
+    double global_count;
+    double* out;
+
+    CTNN_HOST_DEVICE void operator()(std::size_t block) const {
+        const std::size_t begin = block * norm_block;
+        const std::size_t end = begin + norm_block < Axes::channels ? begin + norm_block : Axes::channels;
+        double sum[norm_block] = {}, centre[norm_block] = {};
+        if (global_sums)
+            for (std::size_t c = begin; c < end; ++c) centre[c - begin] = global_sums[c] / global_count;
+        visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) {
+            const double d = x[i] - centre[c - begin];
+            sum[c - begin] += global_sums ? d * d : d;
+        });
+        for (std::size_t c = begin; c < end; ++c) out[c] = sum[c - begin];
+    }
+};
+
 // Normalises one block of channels: with the batch's statistics in training
-// (and then moves the running ones once), else with the running ones.
+// (and then moves the running ones once), else with the running ones. With
+// global moments (sums of x and centred squares over every process's
+// values, ChannelMoments), the batch is the data-parallel global batch.
 template <class Axes>
 struct NormalizeBlock {
     const float* x;
@@ -85,22 +112,32 @@ struct NormalizeBlock {
     std::size_t batch;
     bool training;
     double epsilon, momentum;
+    const double* global_sums = nullptr;     // with global_squares: the global batch's moments
+    const double* global_squares = nullptr;
+    std::size_t global_count = 0;
 
     CTNN_HOST_DEVICE void operator()(std::size_t block) const {
         const std::size_t begin = block * norm_block;
         const std::size_t end = begin + norm_block < Axes::channels ? begin + norm_block : Axes::channels;
-        const std::size_t count = batch * Axes::outer * Axes::inner;
+        const std::size_t count = global_sums ? global_count : batch * Axes::outer * Axes::inner;
         if (training) {
             const double bessel = count > 1 ? double(count) / double(count - 1) : 1.0;
-            double sum[norm_block] = {};
-            visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) { sum[c - begin] += x[i]; });
             double centre[norm_block], squares[norm_block] = {};
-            for (std::size_t c = begin; c < end; ++c) centre[c - begin] = sum[c - begin] / double(count);
-            // Two passes: the squares of centred values do not cancel.
-            visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) {
-                const double d = x[i] - centre[c - begin];
-                squares[c - begin] += d * d;
-            });
+            if (global_sums) {
+                for (std::size_t c = begin; c < end; ++c) {
+                    centre[c - begin] = global_sums[c] / double(count);
+                    squares[c - begin] = global_squares[c];
+                }
+            } else {
+                double sum[norm_block] = {};
+                visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) { sum[c - begin] += x[i]; });
+                for (std::size_t c = begin; c < end; ++c) centre[c - begin] = sum[c - begin] / double(count);
+                // Two passes: the squares of centred values do not cancel.
+                visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) {
+                    const double d = x[i] - centre[c - begin];
+                    squares[c - begin] += d * d;
+                });
+            }
             for (std::size_t c = begin; c < end; ++c) {
                 const double variance = squares[c - begin] / double(count);
                 mean[c] = float(centre[c - begin]);
@@ -129,6 +166,12 @@ struct NormalizeBlock {
 //   dx = gamma / std / N * (N dy - sum(dy) - x-hat sum(dy x-hat)).
 // Inference: the statistics are constants, dx = gamma / std * dy.
 // Both write dgamma = sum(dy x-hat) and dbeta = sum(dy).
+//
+// Synchronised statistics take two calls: the first (local_sums set) writes
+// dgamma, dbeta and this process's sums of dy and dy x-hat (channels each);
+// the second (global_sums set: those sums over every process) writes dx,
+// with N the global batch's values. dgamma and dbeta stay this process's
+// part, which the gradients' all-reduce adds up.
 template <class Axes>
 struct NormalizeBlockGradient {
     const float* x;
@@ -141,20 +184,37 @@ struct NormalizeBlockGradient {
     const float* inverse_std;
     std::size_t batch;
     bool training;
+    double* local_sums = nullptr;
+    const double* global_sums = nullptr;
+    std::size_t global_count = 0;
 
     CTNN_HOST_DEVICE void operator()(std::size_t block) const {
         const std::size_t begin = block * norm_block;
         const std::size_t end = begin + norm_block < Axes::channels ? begin + norm_block : Axes::channels;
-        const std::size_t count = batch * Axes::outer * Axes::inner;
+        const std::size_t count = global_sums ? global_count : batch * Axes::outer * Axes::inner;
         double sum_dy[norm_block] = {}, sum_dy_xhat[norm_block] = {};
-        visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) {
-            const double xhat = (double(x[i]) - mean[c]) * inverse_std[c];
-            sum_dy[c - begin] += dy[i];
-            sum_dy_xhat[c - begin] += dy[i] * xhat;
-        });
-        for (std::size_t c = begin; c < end; ++c) {
-            dgamma[c] = float(sum_dy_xhat[c - begin]);
-            dbeta[c] = float(sum_dy[c - begin]);
+        if (global_sums) {
+            for (std::size_t c = begin; c < end; ++c) {
+                sum_dy[c - begin] = global_sums[c];
+                sum_dy_xhat[c - begin] = global_sums[Axes::channels + c];
+            }
+        } else {
+            visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) {
+                const double xhat = (double(x[i]) - mean[c]) * inverse_std[c];
+                sum_dy[c - begin] += dy[i];
+                sum_dy_xhat[c - begin] += dy[i] * xhat;
+            });
+            for (std::size_t c = begin; c < end; ++c) {
+                dgamma[c] = float(sum_dy_xhat[c - begin]);
+                dbeta[c] = float(sum_dy[c - begin]);
+            }
+        }
+        if (local_sums) {
+            for (std::size_t c = begin; c < end; ++c) {
+                local_sums[c] = sum_dy[c - begin];
+                local_sums[Axes::channels + c] = sum_dy_xhat[c - begin];
+            }
+            return;
         }
         if (!dx) return;
         // dx = a dy + b (x - mean) + k per channel, the formula above with
@@ -254,6 +314,7 @@ public:
         mean_.resize(channels);
         inverse_std_.resize(channels);
         scale_.resize(channels);
+        moments_.resize(2 * channels);
     }
 
     // The per-forward state (mean and 1/std per channel) does not grow with
@@ -261,22 +322,46 @@ public:
     const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
         const bool training = call.context.training();
         if (training) scale_version_.reset();  // the running statistics move
-        call.backend.for_each(blocks,
-                              detail::NormalizeBlock<axes>{x, y, gamma(call), beta(call), mean_.data(),
-                                                           inverse_std_.data(), running_mean(call),
-                                                           running_variance(call), call.batch, training,
-                                                           epsilon_, momentum_},
-                              cost(call.batch));
+        detail::NormalizeBlock<axes> normalize{x, y, gamma(call), beta(call), mean_.data(),
+                                               inverse_std_.data(), running_mean(call),
+                                               running_variance(call), call.batch, training,
+                                               epsilon_, momentum_};
+        if (synchronised(call)) {
+            // The global batch's moments: its sums, then its centred squares.
+            const BatchStatisticsSum& across = *call.context.batch_statistics;
+            double* sums = moments_.data();
+            double* squares = sums + channels;
+            const std::size_t count = global_count(call);
+            call.backend.for_each(blocks, detail::ChannelMoments<axes>{x, call.batch, nullptr, 0.0, sums},
+                                  cost(call.batch));
+            across.all_reduce_sum(sums, channels);
+            call.backend.for_each(blocks,
+                                  detail::ChannelMoments<axes>{x, call.batch, sums, double(count), squares},
+                                  cost(call.batch));
+            across.all_reduce_sum(squares, channels);
+            normalize.global_sums = sums;
+            normalize.global_squares = squares;
+            normalize.global_count = count;
+        }
+        call.backend.for_each(blocks, normalize, cost(call.batch));
         return y;
     }
 
     float* backward(const LayerCall<Backend>& call, const float* x, const float*, float* dy, float* dx) {
-        call.backend.for_each(blocks,
-                              detail::NormalizeBlockGradient<axes>{x, dy, dx, gamma(call), call.grads,
-                                                                   call.grads + channels, mean_.data(),
-                                                                   inverse_std_.data(), call.batch,
-                                                                   call.context.training()},
-                              cost(call.batch));
+        detail::NormalizeBlockGradient<axes> gradient{x, dy, dx, gamma(call), call.grads,
+                                                      call.grads + channels, mean_.data(),
+                                                      inverse_std_.data(), call.batch,
+                                                      call.context.training()};
+        if (synchronised(call)) {
+            gradient.local_sums = moments_.data();
+            call.backend.for_each(blocks, gradient, cost(call.batch));
+            call.context.batch_statistics->all_reduce_sum(moments_.data(), 2 * channels);
+            if (!dx) return nullptr;
+            gradient.local_sums = nullptr;
+            gradient.global_sums = moments_.data();
+            gradient.global_count = global_count(call);
+        }
+        call.backend.for_each(blocks, gradient, cost(call.batch));
         return dx;
     }
 
@@ -309,6 +394,14 @@ private:
     static float* running_mean(const LayerCall<Backend>& call) { return call.state; }
     static float* running_variance(const LayerCall<Backend>& call) { return call.state + channels; }
 
+    // Statistics over a data-parallel global batch (Context::batch_statistics).
+    static bool synchronised(const LayerCall<Backend>& call) {
+        return call.context.training() && call.context.batch_statistics != nullptr;
+    }
+    static std::size_t global_count(const LayerCall<Backend>& call) {
+        return call.context.global_batch * axes::outer * axes::inner;
+    }
+
     // The values one block of channels visits.
     static std::size_t cost(std::size_t batch) {
         return batch * axes::outer * axes::inner * detail::norm_block;
@@ -319,6 +412,7 @@ private:
     typename Backend::template buffer<float> mean_;         // last forward's, for backward
     typename Backend::template buffer<float> inverse_std_;  // 1 / sqrt(variance + epsilon)
     typename Backend::template buffer<float> scale_;        // gamma / sqrt(running variance + epsilon)
+    typename Backend::template buffer<double> moments_;     // synchronised statistics' sums
     std::optional<Cached> scale_version_;
 };
 

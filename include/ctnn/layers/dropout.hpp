@@ -15,16 +15,19 @@ namespace ctnn {
 
 namespace detail {
 
-// Element i's mask comes from (key, i) alone: the same on every backend.
+// Element i's mask comes from (key, first + i) alone: the same on every
+// backend, and, with first = the values before this process's samples in a
+// data-parallel batch, the same as in a single process.
 struct DropoutMask {
     StepKey key;
+    std::size_t first;
     float rate;
     float keep_scale;
     const float* x;
     float* y;
     float* scale;
     CTNN_HOST_DEVICE void operator()(std::size_t i) const {
-        scale[i] = uniform_at(key(), i) >= rate ? keep_scale : 0.0f;
+        scale[i] = uniform_at(key(), first + i) >= rate ? keep_scale : 0.0f;
         y[i] = x[i] * scale[i];
     }
 };
@@ -63,7 +66,8 @@ public:
         const Context& context = call.context;
         if (!context.training() || rate_ == 0.0f) return x;
         call.backend.for_each(call.batch * InputShape::size,
-                              detail::DropoutMask{context.draw_key(), rate_, 1.0f / (1.0f - rate_), x, y, scale_.data()});
+                              detail::DropoutMask{context.draw_key(), context.sample_offset * InputShape::size,
+                                                  rate_, 1.0f / (1.0f - rate_), x, y, scale_.data()});
         return y;
     }
 

@@ -15,12 +15,17 @@ namespace ctnn {
 
 namespace detail {
 
+// first: the values before this process's samples in a data-parallel
+// batch, so that the noise is what a single process adds (as DropoutMask).
 struct AddNoise {
     StepKey key;
+    std::size_t first;
     float stddev;
     const float* x;
     float* y;
-    CTNN_HOST_DEVICE void operator()(std::size_t i) const { y[i] = x[i] + stddev * normal_at(key(), i); }
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        y[i] = x[i] + stddev * normal_at(key(), first + i);
+    }
 };
 
 } // namespace detail
@@ -49,7 +54,9 @@ public:
     const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
         const Context& context = call.context;
         if (!context.training() || stddev_ == 0.0f) return x;
-        call.backend.for_each(call.batch * InputShape::size, detail::AddNoise{context.draw_key(), stddev_, x, y});
+        call.backend.for_each(call.batch * InputShape::size,
+                              detail::AddNoise{context.draw_key(), context.sample_offset * InputShape::size,
+                                               stddev_, x, y});
         return y;
     }
 

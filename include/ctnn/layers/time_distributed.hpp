@@ -122,6 +122,8 @@ private:
     static LayerCall<Backend> steps(const LayerCall<Backend>& call) {
         LayerCall<Backend> inner = call;
         inner.batch = call.batch * Steps;
+        inner.context.sample_offset = call.context.sample_offset * Steps;
+        inner.context.global_batch = call.context.global_batch * Steps;
         return inner;
     }
 

@@ -61,17 +61,27 @@ bool gradients_non_finite(const Net& net, double* flag) {
     return host != 0.0;
 }
 
-// The loss's gradient and back-propagation, after the forward pass that gave `b`.
+struct ScaleValues {
+    float* values;
+    float factor;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const { values[i] *= factor; }
+};
+
+// The loss's gradient and back-propagation, after the forward pass that gave
+// `b`. In a data-parallel step the loss's gradient (of this process's mean)
+// is scaled to its share of the global batch's mean, so that the processes'
+// gradients add up to the global batch's.
 template <class Net, class L>
 void back_propagate(Net& net, const L& loss, const Context& context, const LossBatch& b, std::size_t batch) {
     const auto& backend = net.backend();
-    if constexpr (FoldsInto<L, typename Net::output_layer>) {
+    constexpr bool folded = FoldsInto<L, typename Net::output_layer>;
+    if constexpr (folded)
         loss.folded_gradient(backend, b, net.output_gradient());
-        net.backward(context, batch, OutputGradient::of_folded_activation);
-    } else {
+    else
         loss.gradient(backend, b, net.output_gradient());
-        net.backward(context, batch);
-    }
+    if (context.batch_share != 1.0f)
+        backend.for_each(batch * Net::output_shape::size, ScaleValues{net.output_gradient(), context.batch_share});
+    net.backward(context, batch, folded ? OutputGradient::of_folded_activation : OutputGradient::of_output);
 }
 
 struct StepResult {
