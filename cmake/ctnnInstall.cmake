@@ -16,6 +16,7 @@ install(FILES
     ${PROJECT_BINARY_DIR}/ctnnConfigVersion.cmake
     cmake/ctnnDependencies.cmake
     cmake/ctnnDevice.cmake
+    cmake/ctnnDistributed.cmake
     DESTINATION ${CTNN_CMAKE_DIR})
 
 # ctnn::plot in an export set of its own: the installed config loads it only

@@ -23,6 +23,37 @@ struct Evaluation {
     ConfusionMatrix confusion;
 };
 
+namespace detail {
+
+// What evaluate() adds up over rows [first, last) of a data set: the loss
+// times the rows, the rows, and the confusion matrix (counted on the host).
+template <class Net, class L>
+void evaluate_rows(Net& net, const data::Dataset& data, const L& loss, std::size_t batch_size,
+                   std::size_t first, std::size_t last, double& loss_sum, std::size_t& row_count,
+                   ConfusionMatrix& confusion) {
+    using Backend = typename Net::backend_type;
+    using rows = OutputRows<Net>;
+    const Backend& backend = net.backend();
+    const std::size_t in = Net::input_shape::size, out = data.target_width();
+    Staging<Backend> inputs, targets, predictions;
+    for (std::size_t start = first; start < last; start += batch_size) {
+        const std::size_t batch = std::min(batch_size, last - start);
+        const float* x = inputs.to_device(backend, data.inputs.data() + start * in, batch * in);
+        const float* t = targets.to_device(backend, data.targets.data() + start * out, batch * out);
+        auto y = net.forward({x, batch * in}, batch);
+        const LossBatch b = rows::batch(y.data(), t, batch, out);
+        loss_sum += double(loss.value(backend, b)) * double(b.rows);
+        row_count += b.rows;
+        LossBatch host = b;
+        host.predictions = predictions.to_host(backend, y.data(), y.size());
+        host.targets = data.targets.data() + start * out;
+        for (std::size_t r = 0; r < host.rows; ++r)
+            confusion.add(true_class(host, r), predicted_class(host, r));
+    }
+}
+
+} // namespace detail
+
 template <class Net, class L = CategoricalCrossEntropy>
 Evaluation evaluate(Net& net, const data::Dataset& data, const L& loss = {},
                     std::size_t batch_size = 256) {
@@ -32,26 +63,9 @@ Evaluation evaluate(Net& net, const data::Dataset& data, const L& loss = {},
     detail::check_dataset<Net>(data, "evaluate", "the");
     using rows = detail::OutputRows<Net>;
     Evaluation result{0.0f, 0.0f, ConfusionMatrix(rows::width > 1 ? rows::width : 2)};
-    const Backend& backend = net.backend();
-    const std::size_t in = Net::input_shape::size, out = data.target_width();
-    detail::Staging<Backend> inputs, targets, predictions;
     double loss_sum = 0.0;
     std::size_t row_count = 0;
-    for (std::size_t start = 0; start < data.size(); start += batch_size) {
-        const std::size_t batch = std::min(batch_size, data.size() - start);
-        const float* x = inputs.to_device(backend, data.inputs.data() + start * in, batch * in);
-        const float* t = targets.to_device(backend, data.targets.data() + start * out, batch * out);
-        auto y = net.forward({x, batch * in}, batch);
-        const LossBatch b = rows::batch(y.data(), t, batch, out);
-        loss_sum += double(loss.value(backend, b)) * double(b.rows);
-        row_count += b.rows;
-        // The confusion matrix counts on the host.
-        LossBatch host = b;
-        host.predictions = predictions.to_host(backend, y.data(), y.size());
-        host.targets = data.targets.data() + start * out;
-        for (std::size_t r = 0; r < host.rows; ++r)
-            result.confusion.add(detail::true_class(host, r), detail::predicted_class(host, r));
-    }
+    detail::evaluate_rows(net, data, loss, batch_size, 0, data.size(), loss_sum, row_count, result.confusion);
     result.loss = float(loss_sum / double(row_count)) + net.penalty();
     result.accuracy = float(result.confusion.accuracy());
     return result;

@@ -14,6 +14,7 @@
 #include <numeric>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <ostream>
 #include <utility>
@@ -22,10 +23,12 @@
 #include "ctnn/core/network.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/data/dataset.hpp"
+#include "ctnn/distributed/communicator.hpp"
 #include "ctnn/losses/loss.hpp"
 #include "ctnn/optimizers/optimizer.hpp"
 #include "ctnn/training/batching.hpp"
 #include "ctnn/training/captured_steps.hpp"
+#include "ctnn/training/data_parallel.hpp"
 #include "ctnn/training/evaluate.hpp"
 #include "ctnn/training/history.hpp"
 #include "ctnn/training/progress.hpp"
@@ -75,6 +78,13 @@ struct FitOptions {
     // then fit stops (History::stop_reason says where) or skips the batch
     // (History::skipped_batches counts them).
     OnNonFinite on_non_finite = OnNonFinite::stop;
+    // Data-parallel training over several processes (training/data_parallel.hpp
+    // says how): batch_size is then each process's batch. Only rank 0 prints
+    // and calls on_epoch_end (where checkpoints are written); every process
+    // returns the same History. An exception on any process ends every
+    // process with its message (Communicator::abort), so that none waits.
+    // Steps are not captured as graphs.
+    dist::DataParallel distributed = {};
 };
 
 namespace detail {
@@ -144,6 +154,9 @@ template <class Net, class Opt, class L>
 History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset& train,
                     const FitOptions& options) {
     using Backend = typename Net::backend_type;
+    const dist::Communicator* communicator = options.distributed.communicator;
+    const std::size_t processes = communicator ? std::size_t(communicator->size()) : 1;
+    const int rank = communicator ? communicator->rank() : 0;
     detail::check_dataset<Net>(train, "fit", "training");
     if (options.validation) detail::check_dataset<Net>(*options.validation, "fit", "validation");
     if (options.batch_size == 0) throw std::invalid_argument("ctnn: fit: batch_size must be > 0");
@@ -161,20 +174,40 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
     std::optional<Captured> captured;
     const bool skip_non_finite = options.on_non_finite == OnNonFinite::skip_batch;
     if constexpr (can_capture)
-        if (options.capture_steps && optimizer.capturable())
+        if (options.capture_steps && optimizer.capturable() && !communicator)
             captured.emplace(net, optimizer, loss, train.target_width(), skip_non_finite);
 
     constexpr std::size_t in = Net::input_shape::size;
     const std::size_t out = train.target_width();
     const std::size_t n = train.size();
-    const std::size_t batch_size = std::min(options.batch_size, n);
+    // Over every process; each takes its shard of it.
+    const std::size_t batch_size = std::min(options.batch_size * processes, n);
     const std::size_t steps = (n + batch_size - 1) / batch_size;
+    const std::size_t local_batch_size = (batch_size + processes - 1) / processes;
+    std::size_t initial_epoch = options.initial_epoch;
+    if (communicator) {
+        detail::check_communicator_memory<Backend>(*communicator);
+        detail::check_same_run(*communicator, {{"the parameter count", Net::param_count},
+                                               {"the state count", Net::state_count},
+                                               {"the training set's size", n},
+                                               {"the input width", in},
+                                               {"the target width", out},
+                                               {"batch_size", options.batch_size},
+                                               {"epochs", options.epochs},
+                                               {"seed", options.seed},
+                                               {"shuffle", options.shuffle},
+                                               {"sync_batch_norm", options.distributed.sync_batch_norm}});
+        detail::broadcast_start(*communicator, net, optimizer);
+        std::uint64_t first_epoch = initial_epoch;
+        communicator->host_broadcast(&first_epoch, sizeof first_epoch, 0);
+        initial_epoch = std::size_t(first_epoch);
+    }
 
     const Backend& backend = net.backend();
-    net.reserve(batch_size);
+    net.reserve(local_batch_size);
     typename Backend::template buffer<float> batch_inputs, batch_targets;
-    batch_inputs.resize(batch_size * in);
-    batch_targets.resize(batch_size * out);
+    batch_inputs.resize(local_batch_size * in);
+    batch_targets.resize(local_batch_size * out);
     typename detail::staging_buffer<Backend>::type staging;
     // The state before each uncaptured step, put back after a non-finite one.
     typename Backend::template buffer<float> state_backup;
@@ -186,7 +219,7 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
     Rng shuffler(mix64(options.seed ^ 0x5eedULL));
 
     History history;
-    Progress progress(*options.out, options.verbosity, options.epochs, steps);
+    Progress progress(*options.out, rank == 0 ? options.verbosity : Verbosity::silent, options.epochs, steps);
     Context context{Mode::training, options.seed, 0, 0};
     float best = std::numeric_limits<float>::infinity();
     std::size_t epochs_without_improvement = 0;
@@ -198,7 +231,7 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
     };
 
     for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
-        if (epoch < options.initial_epoch) {
+        if (epoch < initial_epoch) {
             shuffle();
             context.step += steps;
             continue;
@@ -234,13 +267,34 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
                     continue;
                 }
             }
-            detail::gather_batch(backend, train, order.data() + first, batch, batch_inputs.data(),
-                                 batch_targets.data(), staging);
+            // This process's shard of the batch (all of it on one process).
+            const dist::Shard shard = dist::shard_of(batch, rank, int(processes));
+            if (communicator && options.distributed.sync_batch_norm && batch < processes) {
+                // A process without samples cannot join BatchNorm's all-reduces.
+                skipped_samples += batch;
+                rows_seen -= batch * detail::OutputRows<Net>::per_sample;
+                ++context.step;
+                continue;
+            }
+            if (shard.size() > 0)
+                detail::gather_batch(backend, train, order.data() + first + shard.first, shard.size(),
+                                     batch_inputs.data(), batch_targets.data(), staging);
             if constexpr (Net::state_count != 0)
                 backend.copy(std::as_const(net).state().data(), state_backup.data(), Net::state_count);
-            const StepResult result = detail::train_step(net, optimizer, loss, context, batch_inputs.data(),
-                                                         batch_targets.data(), batch, out, targets_checked,
-                                                         gradient_flag.data());
+            StepResult result;
+            if (communicator) {
+                Context part = context;
+                part.sample_offset = shard.first;
+                part.global_batch = batch;
+                part.batch_share = float(shard.size()) / float(batch);
+                if (options.distributed.sync_batch_norm) part.batch_statistics = communicator;
+                result = detail::data_parallel_step(*communicator, net, optimizer, loss, part, batch_inputs.data(),
+                                                    batch_targets.data(), shard.size(), batch, out,
+                                                    targets_checked, gradient_flag.data());
+            } else {
+                result = detail::train_step(net, optimizer, loss, context, batch_inputs.data(), batch_targets.data(),
+                                            batch, out, targets_checked, gradient_flag.data());
+            }
             if (result.problem != NonFinite::none) {
                 // No update was made; the running statistics go back too.
                 if constexpr (Net::state_count != 0)
@@ -277,6 +331,8 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
             }
         }
 
+        if (communicator && !options.distributed.sync_batch_norm) detail::average_state(*communicator, net);
+
         EpochRecord record;
         // Skipped batches count in neither figure.
         record.loss = float(loss_sum / double(std::max<std::size_t>(n - std::min(n, skipped_samples), 1)));
@@ -289,7 +345,10 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
             progress.note(stopped_because);
             break;
         }
-        if (options.validation) {
+        if (options.validation && communicator) {
+            std::tie(record.val_loss, record.val_accuracy) = detail::data_parallel_validation(
+                *communicator, net, options.validation->get(), loss, local_batch_size);
+        } else if (options.validation) {
             Evaluation score = evaluate(net, options.validation->get(), loss, batch_size);
             record.val_loss = score.loss;
             record.val_accuracy = score.accuracy;
@@ -298,7 +357,8 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         history.epochs.push_back(record);
         progress.end_epoch(record);
-        for (const auto& callback : options.on_epoch_end) callback(epoch, record);
+        if (rank == 0)
+            for (const auto& callback : options.on_epoch_end) callback(epoch, record);
 
         if (options.early_stopping) {
             const EarlyStopping& rule = *options.early_stopping;
@@ -334,10 +394,17 @@ History fit(Net& net, Opt&& optimizer, const L& loss, const data::Dataset& train
     static_assert(Optimizer<std::remove_cvref_t<Opt>, Backend>,
                   "ctnn: fit needs an optimizer (optimizers/optimizer.hpp lists what one "
                   "provides); the notes name what is missing");
-    if constexpr (Loss<L, Backend> && Optimizer<std::remove_cvref_t<Opt>, Backend>)
-        return detail::fit_checked(net, optimizer, loss, train, options);
-    else
+    if constexpr (Loss<L, Backend> && Optimizer<std::remove_cvref_t<Opt>, Backend>) {
+        if (!options.distributed) return detail::fit_checked(net, optimizer, loss, train, options);
+        try {
+            return detail::fit_checked(net, optimizer, loss, train, options);
+        } catch (const std::exception& error) {
+            options.distributed.communicator->abort(error.what());
+            throw;  // not reached: abort() ends the process
+        }
+    } else {
         return {};
+    }
 }
 
 } // namespace ctnn
