@@ -1,0 +1,147 @@
+// Run by mpirun (tests/CMakeLists.txt): data-parallel fit over the processes
+// against a single-process fit at the global batch, which rank 0 runs too.
+//   data_parallel equivalence   the MLP (dropout, L2, Adam) and a CNN with
+//                               BatchNorm, synchronised and not
+//   data_parallel throw         rank 0 fails mid-training: every process ends
+//   data_parallel die           rank 1 is killed mid-training: the job ends
+// Exits non-zero on a mismatch.
+#include <csignal>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <ctnn/ctnn.hpp>
+#include <ctnn/distributed/mpi.hpp>
+
+namespace {
+
+using Mlp = ctnn::Sequential<ctnn::Input<12>, ctnn::Dense<16>, ctnn::Tanh, ctnn::Dropout, ctnn::Dense<3>,
+                             ctnn::Softmax>;
+using Cnn = ctnn::Sequential<ctnn::Input<1, 8, 8>, ctnn::GaussianNoise, ctnn::Conv2D<4, 3>, ctnn::BatchNorm,
+                             ctnn::ReLU, ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<3>, ctnn::Softmax>;
+
+ctnn::data::Dataset synthetic(std::size_t n, std::size_t width, std::uint64_t seed) {
+    ctnn::data::Dataset data{xt::xtensor<float, 2>({n, width}), xt::xtensor<float, 2>({n, 1})};
+    ctnn::Rng rng(seed);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t label = i % 3;
+        for (std::size_t j = 0; j < width; ++j)
+            data.inputs(i, j) = rng.normal() * 0.5f + (j % 3 == label ? 1.0f : 0.0f);
+        data.targets(i, 0) = float(label);
+    }
+    return data;
+}
+
+int failures = 0;
+
+void expect_close(const ctnn::dist::Mpi& mpi, const char* what, const std::vector<float>& got,
+                  const std::vector<float>& want, float tolerance) {
+    float worst = 0.0f;
+    for (std::size_t i = 0; i < got.size(); ++i)
+        worst = std::max(worst, std::abs(got[i] - want[i]) / std::max(1.0f, std::abs(want[i])));
+    const bool ok = got.size() == want.size() && worst <= tolerance;
+    std::printf("%s %s: largest relative difference %.3g (tolerance %.1g)\n", ok ? "ok  " : "FAIL", what,
+                double(worst), double(tolerance));
+    if (!ok) ++failures;
+    (void)mpi;
+}
+
+// Every process ends with rank 0's parameters, bit for bit.
+void expect_replicas(const ctnn::dist::Mpi& mpi, const char* what, std::vector<float> mine) {
+    std::vector<float> root = mine;
+    mpi.broadcast(root.data(), root.size(), 0);
+    double differs = std::memcmp(root.data(), mine.data(), mine.size() * sizeof(float)) != 0 ? 1.0 : 0.0;
+    mpi.host_all_reduce_sum(&differs, 1);
+    if (mpi.rank() == 0) {
+        std::printf("%s %s: every process holds rank 0's values\n", differs == 0.0 ? "ok  " : "FAIL", what);
+        if (differs != 0.0) ++failures;
+    }
+}
+
+// Tolerance: the processes add their gradients in another order than one
+// process adds the samples' (and the figures), so floats differ in their
+// last bits (seen: 6e-8 relative); 1e-4 is far below what a wrong shard,
+// mask or scale gives (1e-2 and more). The CNN trains with SGD: its
+// convolution's bias gradient is zero up to rounding (BatchNorm follows),
+// and Adam divides such noise by its own size, so its steps there are
+// +-learning rate either way (seen: 3e-3 apart after 12 steps).
+template <class Net, class Opt, class... Layers>
+void compare(const ctnn::dist::Mpi& mpi, const char* what, Opt optimizer, const ctnn::data::Dataset& train,
+             const ctnn::data::Dataset& validation, bool sync, Layers... layers) {
+    const std::size_t per_process = 16;
+    ctnn::FitOptions options{.epochs = 3, .batch_size = per_process, .validation = validation, .seed = 5,
+                             .verbosity = ctnn::Verbosity::silent};
+    Net parallel{ctnn::Seed{7 + std::uint64_t(mpi.rank())}, layers...};  // rank 0's weights win
+    options.distributed = {&mpi, sync};
+    const auto history = ctnn::fit(parallel, Opt(optimizer), ctnn::CategoricalCrossEntropy{}, train, options);
+    expect_replicas(mpi, what, parallel.host_parameters());
+    if (mpi.rank() != 0) return;
+    Net single{ctnn::Seed{7}, layers...};
+    options.distributed = {};
+    options.batch_size = per_process * std::size_t(mpi.size());
+    const auto reference = ctnn::fit(single, Opt(optimizer), ctnn::CategoricalCrossEntropy{}, train, options);
+    expect_close(mpi, what, parallel.host_parameters(), single.host_parameters(), 1e-4f);
+    std::vector<float> figures, want;
+    for (std::size_t e = 0; e < history.epochs.size(); ++e) {
+        figures.insert(figures.end(), {history.epochs[e].loss, history.epochs[e].accuracy,
+                                       history.epochs[e].val_loss, history.epochs[e].val_accuracy});
+        want.insert(want.end(), {reference.epochs[e].loss, reference.epochs[e].accuracy,
+                                 reference.epochs[e].val_loss, reference.epochs[e].val_accuracy});
+    }
+    expect_close(mpi, (std::string(what) + ", history").c_str(), figures, want, 1e-4f);
+    if (sync || Net::state_count == 0)
+        expect_close(mpi, (std::string(what) + ", running statistics").c_str(), parallel.host_state(),
+                     single.host_state(), 1e-4f);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    ctnn::dist::Mpi mpi(argc, argv);
+    const std::string mode = argc > 1 ? argv[1] : "equivalence";
+    // 100 samples: global batches of 32 leave a short last one of 4.
+    const auto train = synthetic(100, 12, 1), validation = synthetic(37, 12, 2);
+    if (mode == "equivalence") {
+        compare<Mlp>(mpi, "MLP with dropout", ctnn::Adam{0.01f}, train, validation, false, ctnn::Dropout{0.3f});
+        const auto images = synthetic(100, 64, 3), image_validation = synthetic(37, 64, 4);
+        compare<Cnn>(mpi, "CNN, synchronised BatchNorm", ctnn::SGD{0.05f, 0.9f}, images, image_validation, true);
+        // Per-process statistics: the same weights as one process only
+        // approximately, so only that every process agrees is checked.
+        Cnn cnn{ctnn::Seed{7}};
+        ctnn::fit(cnn, ctnn::Adam{0.01f}, ctnn::CategoricalCrossEntropy{}, images,
+                  {.epochs = 2, .batch_size = 16, .seed = 5, .verbosity = ctnn::Verbosity::silent,
+                   .distributed = {&mpi}});
+        expect_replicas(mpi, "CNN, per-process BatchNorm: parameters", cnn.host_parameters());
+        expect_replicas(mpi, "CNN, per-process BatchNorm: averaged running statistics", cnn.host_state());
+        return failures == 0 ? 0 : 1;
+    }
+    if (mode == "throw") {
+        Mlp net{ctnn::Seed{7}};
+        ctnn::FitOptions options{.epochs = 1000, .batch_size = 4, .seed = 5, .verbosity = ctnn::Verbosity::silent,
+                                 .distributed = {&mpi}};
+        options.on_epoch_end.push_back([](std::size_t epoch, const ctnn::EpochRecord&) {
+            if (epoch == 2) throw std::runtime_error("disk full while writing the checkpoint (a test)");
+        });
+        ctnn::fit(net, ctnn::Adam{0.01f}, ctnn::CategoricalCrossEntropy{}, train, options);
+        std::printf("FAIL: the job went on\n");
+        return 1;
+    }
+    if (mode == "die") {
+        Mlp net{ctnn::Seed{7}};
+        ctnn::FitOptions options{.epochs = 1000, .batch_size = 4, .seed = 5, .verbosity = ctnn::Verbosity::silent,
+                                 .distributed = {&mpi}};
+        const int rank = mpi.rank();
+        options.learning_rate_schedule = [rank](std::size_t epoch, float rate) {
+            if (epoch == 2 && rank == 1) std::raise(SIGKILL);
+            return rate;
+        };
+        ctnn::fit(net, ctnn::Adam{0.01f}, ctnn::CategoricalCrossEntropy{}, train, options);
+        std::printf("FAIL: the job went on\n");
+        return 1;
+    }
+    std::fprintf(stderr, "data_parallel: unknown mode %s\n", mode.c_str());
+    return 2;
+}
