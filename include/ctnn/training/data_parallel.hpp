@@ -40,6 +40,8 @@
 #include "ctnn/distributed/communicator.hpp"
 #include "ctnn/losses/loss.hpp"
 #include "ctnn/training/batching.hpp"
+#include "ctnn/training/confusion_matrix.hpp"
+#include "ctnn/training/evaluate.hpp"
 #include "ctnn/training/step.hpp"
 
 namespace ctnn::detail {
