@@ -39,6 +39,7 @@
 #include "ctnn/core/network.hpp"
 #include "ctnn/distributed/communicator.hpp"
 #include "ctnn/losses/loss.hpp"
+#include "ctnn/optimizers/optimizer.hpp"
 #include "ctnn/training/batching.hpp"
 #include "ctnn/training/confusion_matrix.hpp"
 #include "ctnn/training/evaluate.hpp"
