@@ -37,7 +37,7 @@ ctnn::data::Dataset synthetic(std::size_t n, std::size_t width, std::uint64_t se
 
 int failures = 0;
 
-void expect_close(const ctnn::dist::Mpi& mpi, const char* what, const std::vector<float>& got,
+void expect_close(const char* what, const std::vector<float>& got,
                   const std::vector<float>& want, float tolerance) {
     float worst = 0.0f;
     for (std::size_t i = 0; i < got.size(); ++i)
@@ -46,7 +46,6 @@ void expect_close(const ctnn::dist::Mpi& mpi, const char* what, const std::vecto
     std::printf("%s %s: largest relative difference %.3g (tolerance %.1g)\n", ok ? "ok  " : "FAIL", what,
                 double(worst), double(tolerance));
     if (!ok) ++failures;
-    (void)mpi;
 }
 
 // Every process ends with rank 0's parameters, bit for bit.
@@ -83,7 +82,7 @@ void compare(const ctnn::dist::Mpi& mpi, const char* what, Opt optimizer, const 
     options.distributed = {};
     options.batch_size = per_process * std::size_t(mpi.size());
     const auto reference = ctnn::fit(single, Opt(optimizer), ctnn::CategoricalCrossEntropy{}, train, options);
-    expect_close(mpi, what, parallel.host_parameters(), single.host_parameters(), 1e-4f);
+    expect_close(what, parallel.host_parameters(), single.host_parameters(), 1e-4f);
     std::vector<float> figures, want;
     for (std::size_t e = 0; e < history.epochs.size(); ++e) {
         figures.insert(figures.end(), {history.epochs[e].loss, history.epochs[e].accuracy,
@@ -91,9 +90,9 @@ void compare(const ctnn::dist::Mpi& mpi, const char* what, Opt optimizer, const 
         want.insert(want.end(), {reference.epochs[e].loss, reference.epochs[e].accuracy,
                                  reference.epochs[e].val_loss, reference.epochs[e].val_accuracy});
     }
-    expect_close(mpi, (std::string(what) + ", history").c_str(), figures, want, 1e-4f);
+    expect_close((std::string(what) + ", history").c_str(), figures, want, 1e-4f);
     if (sync || Net::state_count == 0)
-        expect_close(mpi, (std::string(what) + ", running statistics").c_str(), parallel.host_state(),
+        expect_close((std::string(what) + ", running statistics").c_str(), parallel.host_state(),
                      single.host_state(), 1e-4f);
 }
 
