@@ -2,6 +2,9 @@
 // against a single-process fit at the global batch, which rank 0 runs too.
 //   data_parallel equivalence   the MLP (dropout, L2, Adam) and a CNN with
 //                               BatchNorm, synchronised and not
+//   data_parallel resume        a checkpoint written by a data-parallel run
+//                               resumes on one process, and one written by
+//                               one process resumes data-parallel
 //   data_parallel throw         rank 0 fails mid-training: every process ends
 //   data_parallel die           rank 1 is killed mid-training: the job ends
 // Exits non-zero on a mismatch.
@@ -15,6 +18,9 @@
 
 #include <ctnn/ctnn.hpp>
 #include <ctnn/distributed/mpi.hpp>
+#include <ctnn/io/save.hpp>
+
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -96,6 +102,68 @@ void compare(const ctnn::dist::Mpi& mpi, const char* what, Opt optimizer, const 
                      single.host_state(), 1e-4f);
 }
 
+// Resuming at another process count. The data order of an epoch is the
+// seed's, whatever the count; what the count changes is the global batch
+// (batch_size per process). Here the global batch is kept (16 per process on
+// `size` processes, 16 * size on one), so a resumed run must end where the
+// uninterrupted one does: the checkpoint's weights, Adam's moments and step
+// count, and the epoch to go on from are all it needs.
+void resume(const ctnn::dist::Mpi& mpi, const ctnn::data::Dataset& train) {
+    const std::size_t per_process = 16, global = per_process * std::size_t(mpi.size());
+    const auto options = [&](std::size_t epochs, std::size_t batch, bool distributed) {
+        return ctnn::FitOptions{.epochs = epochs, .batch_size = batch, .seed = 5,
+                                .verbosity = ctnn::Verbosity::silent,
+                                .distributed = {distributed ? &mpi : nullptr}};
+    };
+    const ctnn::CategoricalCrossEntropy loss;
+    const ctnn::Dropout dropout{0.3f};
+    const ctnn::testing::TempDir folder("ctnn-mpi-resume-" + std::to_string(mpi.rank()));
+    const auto checkpoint = folder / "after_two_epochs.h5";
+
+    // Data-parallel, stopped after 2 epochs, resumed by one process.
+    Mlp uninterrupted{ctnn::Seed{7}, dropout};
+    ctnn::fit(uninterrupted, ctnn::Adam{0.01f}, loss, train, options(3, per_process, true));
+    {
+        Mlp first{ctnn::Seed{7}, dropout};
+        ctnn::Adam adam{0.01f};
+        auto two = options(2, per_process, true);
+        two.on_epoch_end.push_back([&](std::size_t epoch, const ctnn::EpochRecord&) {
+            if (epoch == 1) ctnn::save_checkpoint(checkpoint, first, adam, epoch + 1);
+        });
+        ctnn::fit(first, adam, loss, train, two);
+    }
+    if (mpi.rank() == 0) {
+        Mlp resumed{ctnn::Seed{99}, dropout};
+        ctnn::Adam adam{0.5f};
+        auto rest = options(3, global, false);
+        rest.initial_epoch = ctnn::load_checkpoint(checkpoint, resumed, adam);
+        ctnn::fit(resumed, adam, loss, train, rest);
+        expect_close("resumed on one process after 2 epochs on all", resumed.host_parameters(),
+                     uninterrupted.host_parameters(), 1e-4f);
+    }
+
+    // One process, stopped after 2 epochs, resumed data-parallel: only rank
+    // 0 reads the checkpoint; fit gives every process its state.
+    std::vector<float> want;
+    if (mpi.rank() == 0) {
+        Mlp single{ctnn::Seed{7}, dropout};
+        ctnn::fit(single, ctnn::Adam{0.01f}, loss, train, options(3, global, false));
+        want = single.host_parameters();
+        Mlp first{ctnn::Seed{7}, dropout};
+        ctnn::Adam adam{0.01f};
+        ctnn::fit(first, adam, loss, train, options(2, global, false));
+        ctnn::save_checkpoint(checkpoint, first, adam, 2);
+    }
+    Mlp resumed{ctnn::Seed{99 + std::uint64_t(mpi.rank())}, dropout};
+    ctnn::Adam adam{0.5f};
+    auto rest = options(3, per_process, true);
+    if (mpi.rank() == 0) rest.initial_epoch = ctnn::load_checkpoint(checkpoint, resumed, adam);
+    ctnn::fit(resumed, adam, loss, train, rest);
+    expect_replicas(mpi, "resumed on every process: parameters", resumed.host_parameters());
+    if (mpi.rank() == 0)
+        expect_close("resumed on every process after 2 epochs on one", resumed.host_parameters(), want, 1e-4f);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -115,6 +183,10 @@ int main(int argc, char** argv) {
                    .distributed = {&mpi}});
         expect_replicas(mpi, "CNN, per-process BatchNorm: parameters", cnn.host_parameters());
         expect_replicas(mpi, "CNN, per-process BatchNorm: averaged running statistics", cnn.host_state());
+        return failures == 0 ? 0 : 1;
+    }
+    if (mode == "resume") {
+        resume(mpi, train);
         return failures == 0 ? 0 : 1;
     }
     if (mode == "throw") {
