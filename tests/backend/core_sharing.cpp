@@ -2,7 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include <sched.h>
+
 #include <atomic>
+#include <cstdlib>
+#include <optional>
+#include <string>
 #include <thread>
 
 namespace {
@@ -34,6 +39,54 @@ TEST_CASE("a busy thread of this process is counted as running, in its own count
     busy.join();
     CHECK(own >= 2);  // this thread and the busy one
     CHECK(system >= 1);  // at least the thread that reads it
+}
+
+// Sets an environment variable for one scope, then puts back what was there.
+class ScopedVariable {
+public:
+    ScopedVariable(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name)) old_ = old;
+        if (value) setenv(name, value, 1);
+        else unsetenv(name);
+    }
+    ~ScopedVariable() {
+        if (old_) setenv(name_, old_->c_str(), 1);
+        else unsetenv(name_);
+    }
+
+private:
+    const char* name_;
+    std::optional<std::string> old_;
+};
+
+TEST_CASE("the thread count: CTNN_NUM_THREADS, else OMP_NUM_THREADS, else the cores this process may use") {
+    using ctnn::backend::cpu::detail::default_thread_count;
+    const ScopedVariable no_ctnn("CTNN_NUM_THREADS", nullptr), no_omp("OMP_NUM_THREADS", nullptr);
+    cpu_set_t all;
+    REQUIRE(sched_getaffinity(0, sizeof all, &all) == 0);
+    CHECK(default_thread_count() == CPU_COUNT(&all));
+    {
+        // As mpirun binds a process to one core.
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+            if (CPU_ISSET(cpu, &all)) {
+                CPU_SET(cpu, &one);
+                break;
+            }
+        REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
+        const int bound = default_thread_count();
+        REQUIRE(sched_setaffinity(0, sizeof all, &all) == 0);
+        CHECK(bound == 1);
+    }
+    {
+        const ScopedVariable omp("OMP_NUM_THREADS", "3,1");
+        CHECK(default_thread_count() == 3);
+        const ScopedVariable ctnn("CTNN_NUM_THREADS", "5");
+        CHECK(default_thread_count() == 5);
+    }
+    const ScopedVariable zero("CTNN_NUM_THREADS", "0");  // not a count: the next rule decides
+    CHECK(default_thread_count() == CPU_COUNT(&all));
 }
 
 } // namespace

@@ -9,6 +9,9 @@
 #pragma once
 
 #include <dlfcn.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 #include <cstdlib>
 #include <stdexcept>
@@ -26,6 +29,30 @@ struct BlasInfo {
     int threads = 1;
     bool core_forced = false;  // ctnn set OPENBLAS_CORETYPE before loading
 };
+
+namespace detail {
+
+// How many threads OpenBLAS and ctnn's loops use: CTNN_NUM_THREADS, else
+// OMP_NUM_THREADS (its first level), else the cores this process may run on.
+// The last is its affinity, not the machine's count: mpirun binds each
+// process to its own cores, and a team of two on one core spins against
+// itself. libgomp sizes its default team the same way.
+inline int default_thread_count() {
+    for (const char* name : {"CTNN_NUM_THREADS", "OMP_NUM_THREADS"})
+        if (const char* chosen = std::getenv(name)) {
+            const int threads = std::atoi(chosen);
+            if (threads > 0) return threads;
+        }
+#if defined(__linux__)
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) > 0)
+        return CPU_COUNT(&allowed);
+#endif
+    const unsigned cores = std::thread::hardware_concurrency();
+    return cores > 0 ? static_cast<int>(cores) : 1;
+}
+
+} // namespace detail
 
 class OpenBlas {
 public:
@@ -121,14 +148,7 @@ private:
                 "libopenblas.so"};
     }
 
-    static int default_threads() {
-        if (const char* chosen = std::getenv("CTNN_NUM_THREADS")) {
-            int threads = std::atoi(chosen);
-            if (threads > 0) return threads;
-        }
-        unsigned cores = std::thread::hardware_concurrency();
-        return cores > 0 ? static_cast<int>(cores) : 1;
-    }
+    static int default_threads() { return detail::default_thread_count(); }
 
     void* handle_ = nullptr;
     sgemm_fn sgemm_ = nullptr;
