@@ -1,5 +1,5 @@
-// What every example shares: its command line (--device), where its data
-// is, and how it reports.
+// What every example shares: its command line (--device, --distributed),
+// where its data is, and how it reports.
 #pragma once
 
 #include <cstdio>
@@ -7,6 +7,7 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -21,6 +22,9 @@
 #elif defined(CTNN_EXAMPLE_THRUST)
 #include <ctnn/backend/thrust/host.hpp>
 #endif
+#if defined(CTNN_EXAMPLE_MPI) && !defined(CTNN_EXAMPLE_CUDA_PART)
+#include <ctnn/distributed/mpi.hpp>
+#endif
 
 #ifndef CTNN_EXAMPLE_DATA_DIR
 #define CTNN_EXAMPLE_DATA_DIR "data"
@@ -32,6 +36,7 @@ enum class Device { cpu, thrust_host, cuda };
 
 struct ExampleArgs {
     Device device = Device::cpu;
+    bool distributed = false;             // --distributed: data-parallel over mpirun's processes
     std::vector<std::string> positional;  // the arguments that are not options, in order
 };
 
@@ -39,6 +44,10 @@ inline ExampleArgs parse_example_args(int argc, char** argv) {
     ExampleArgs args;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
+        if (arg == "--distributed") {
+            args.distributed = true;
+            continue;
+        }
         if (arg != "--device") {
             args.positional.emplace_back(arg);
             continue;
@@ -86,6 +95,38 @@ void print_backend(const Net& net) {
         print_blas();
     }
 }
+
+// The processes an example trains on: with --distributed, those mpirun
+// started (dist::Mpi, CPU backends), else this one. Only the first prints
+// and writes files; each trains on its share of every batch.
+class Processes {
+public:
+    explicit Processes(const ExampleArgs& args) {
+        if (!args.distributed) return;
+#if defined(CTNN_EXAMPLE_MPI) && !defined(CTNN_EXAMPLE_CUDA_PART)
+        if (args.device == Device::cuda) throw std::invalid_argument(unsupported);
+        mpi_.emplace();
+#else
+        throw std::invalid_argument(unsupported);
+#endif
+    }
+    int rank() const { return communicator() ? communicator()->rank() : 0; }
+    int size() const { return communicator() ? communicator()->size() : 1; }
+    bool first() const { return rank() == 0; }
+    // FitOptions::distributed.
+    ctnn::dist::DataParallel data_parallel() const { return {communicator()}; }
+
+private:
+    static constexpr const char* unsupported =
+        "--distributed: this build trains data-parallel on the CPU backends only, with MPI "
+        "(openmpi-bin, libopenmpi-dev) found when it was configured; start it with mpirun -np N";
+#if defined(CTNN_EXAMPLE_MPI) && !defined(CTNN_EXAMPLE_CUDA_PART)
+    const ctnn::dist::Communicator* communicator() const { return mpi_ ? &*mpi_ : nullptr; }
+    std::optional<ctnn::dist::Mpi> mpi_;
+#else
+    const ctnn::dist::Communicator* communicator() const { return nullptr; }
+#endif
+};
 
 // The example's run<Backend>(args) for the backend --device names, as
 // main(): CTNN_EXAMPLE_MAIN(run). The CUDA instantiation lives in the same
