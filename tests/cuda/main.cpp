@@ -3,18 +3,10 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include <cuda_runtime.h>
-
-#include <cstdio>
+#include "support/cuda_device.hpp"
 
 int main(int argc, char** argv) {
-    int count = 0;
-    const cudaError_t status = cudaGetDeviceCount(&count);
-    if (status != cudaSuccess || count == 0) {
-        std::printf("skipped: no CUDA device (%s)\n",
-                    status != cudaSuccess ? cudaGetErrorString(status) : "none present");
-        return 77;
-    }
+    if (!ctnn::testing::cuda_device_present()) return 77;
     doctest::Context context(argc, argv);
     return context.run();
 }

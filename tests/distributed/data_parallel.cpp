@@ -20,26 +20,17 @@
 #include <ctnn/distributed/mpi.hpp>
 #include <ctnn/io/save.hpp>
 
+#include "distributed/synthetic.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
+
+using ctnn::testing::three_classes;
 
 using Mlp = ctnn::Sequential<ctnn::Input<12>, ctnn::Dense<16>, ctnn::Tanh, ctnn::Dropout, ctnn::Dense<3>,
                              ctnn::Softmax>;
 using Cnn = ctnn::Sequential<ctnn::Input<1, 8, 8>, ctnn::GaussianNoise, ctnn::Conv2D<4, 3>, ctnn::BatchNorm,
                              ctnn::ReLU, ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<3>, ctnn::Softmax>;
-
-ctnn::data::Dataset synthetic(std::size_t n, std::size_t width, std::uint64_t seed) {
-    ctnn::data::Dataset data{xt::xtensor<float, 2>({n, width}), xt::xtensor<float, 2>({n, 1})};
-    ctnn::Rng rng(seed);
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t label = i % 3;
-        for (std::size_t j = 0; j < width; ++j)
-            data.inputs(i, j) = rng.normal() * 0.5f + (j % 3 == label ? 1.0f : 0.0f);
-        data.targets(i, 0) = float(label);
-    }
-    return data;
-}
 
 int failures = 0;
 
@@ -170,10 +161,10 @@ int main(int argc, char** argv) {
     ctnn::dist::Mpi mpi(argc, argv);
     const std::string mode = argc > 1 ? argv[1] : "equivalence";
     // 100 samples: global batches of 32 leave a short last one of 4.
-    const auto train = synthetic(100, 12, 1), validation = synthetic(37, 12, 2);
+    const auto train = three_classes(100, 12, 1), validation = three_classes(37, 12, 2);
     if (mode == "equivalence") {
         compare<Mlp>(mpi, "MLP with dropout", ctnn::Adam{0.01f}, train, validation, false, ctnn::Dropout{0.3f});
-        const auto images = synthetic(100, 64, 3), image_validation = synthetic(37, 64, 4);
+        const auto images = three_classes(100, 64, 3), image_validation = three_classes(37, 64, 4);
         compare<Cnn>(mpi, "CNN, synchronised BatchNorm", ctnn::SGD{0.05f, 0.9f}, images, image_validation, true);
         // Per-process statistics: the same weights as one process only
         // approximately, so only that every process agrees is checked.

@@ -15,7 +15,12 @@
 #include <ctnn/ctnn.hpp>
 #include <ctnn/distributed/nccl.hpp>
 
+#include "distributed/synthetic.hpp"
+#include "support/cuda_device.hpp"
+
 namespace {
+
+using ctnn::testing::three_classes;
 
 using Cuda = ctnn::backend::Cuda;
 using Mlp = ctnn::Sequential<ctnn::Input<12>, ctnn::Dense<16>, ctnn::Tanh, ctnn::Dropout, ctnn::Dense<3>,
@@ -34,18 +39,6 @@ void expect_close(const char* what, const std::vector<float>& got, const std::ve
     std::printf("%s %s: largest relative difference %.3g (tolerance %.1g)\n", ok ? "ok  " : "FAIL", what,
                 double(worst), double(tolerance));
     if (!ok) ++failures;
-}
-
-ctnn::data::Dataset synthetic(std::size_t n, std::size_t width, std::uint64_t seed) {
-    ctnn::data::Dataset data{xt::xtensor<float, 2>({n, width}), xt::xtensor<float, 2>({n, 1})};
-    ctnn::Rng rng(seed);
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t label = i % 3;
-        for (std::size_t j = 0; j < width; ++j)
-            data.inputs(i, j) = rng.normal() * 0.5f + (j % 3 == label ? 1.0f : 0.0f);
-        data.targets(i, 0) = float(label);
-    }
-    return data;
 }
 
 // Sums over every process of rank-dependent values, and rank 0's broadcast.
@@ -92,19 +85,14 @@ void against_plain_fit(const ctnn::dist::Nccl& nccl, const char* what, Opt optim
 } // namespace
 
 int main(int argc, char** argv) {
-    int devices = 0;
-    const cudaError_t status = cudaGetDeviceCount(&devices);
-    if (status != cudaSuccess || devices == 0) {
-        std::printf("skipped: no CUDA device (%s)\n",
-                    status != cudaSuccess ? cudaGetErrorString(status) : "none present");
-        return 77;
-    }
+    if (!ctnn::testing::cuda_device_present()) return 77;
     ctnn::dist::Mpi mpi(argc, argv);
     ctnn::dist::Nccl nccl(mpi);
     std::printf("rank %d of %d on GPU %d\n", nccl.rank(), nccl.size(), nccl.device());
     collectives(nccl);
-    against_plain_fit<Mlp>(nccl, "MLP with dropout, Adam", ctnn::Adam{0.01f}, synthetic(100, 12, 1), false);
+    against_plain_fit<Mlp>(nccl, "MLP with dropout, Adam", ctnn::Adam{0.01f}, three_classes(100, 12, 1),
+                           false);
     against_plain_fit<Cnn>(nccl, "CNN, synchronised BatchNorm, SGD", ctnn::SGD{0.05f, 0.9f},
-                           synthetic(100, 64, 3), true);
+                           three_classes(100, 64, 3), true);
     return failures == 0 ? 0 : 1;
 }
