@@ -79,8 +79,8 @@ inline std::filesystem::path example_data_dir(int argc, char** argv, const char*
 
 inline void print_blas() {
     const auto& blas = ctnn::backend::cpu::blas_info();
-    std::printf("BLAS: %s (%s kernel, %s, %d threads)\n", blas.library.c_str(), blas.core.c_str(),
-                blas.threading.c_str(), blas.threads);
+    std::printf("BLAS: %s (%s kernel, %s, %d thread%s)\n", blas.library.c_str(), blas.core.c_str(),
+                blas.threading.c_str(), blas.threads, blas.threads == 1 ? "" : "s");
 }
 
 // The backend a network runs on, and on the host its BLAS.
