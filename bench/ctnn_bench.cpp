@@ -12,11 +12,11 @@
 #include <ctnn/ctnn.hpp>
 
 #include "harness.hpp"
+#include "seed_models.hpp"
 
 namespace {
 
-using Mlp = ctnn::Sequential<ctnn::Input<784>, ctnn::Dense<250>, ctnn::Tanh, ctnn::Dropout,
-                             ctnn::Dense<10>, ctnn::Softmax>;
+using bench::Adder, bench::CifarCnn, bench::FashionCnn, bench::Mlp, bench::SeedCnn;
 
 struct Batch {
     std::vector<float> inputs, labels;
@@ -127,22 +127,6 @@ void dense_against_peak() {
                   "GFLOPS");
 }
 
-using SeedCnn = ctnn::Sequential<ctnn::Input<1, 28, 28>, ctnn::GaussianNoise, ctnn::Conv2D<45, 5>,
-                                 ctnn::ReLU, ctnn::MaxPool2D<2>, ctnn::Conv2D<60, 5>, ctnn::ReLU,
-                                 ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<10>, ctnn::Softmax>;
-using CifarCnn = ctnn::Sequential<ctnn::Input<3, 32, 32>, ctnn::Conv2D<32, 5, 1, 2>, ctnn::ReLU,
-                                  ctnn::MaxPool2D<2>, ctnn::Conv2D<64, 5, 1, 2>, ctnn::ReLU,
-                                  ctnn::MaxPool2D<2>, ctnn::Conv2D<128, 5, 1, 2>, ctnn::ReLU,
-                                  ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<64>, ctnn::ReLU,
-                                  ctnn::Dense<10>, ctnn::Softmax>;
-// examples/fashion_cnn.cpp's better model: each Conv2D, BatchNorm, ReLU,
-// MaxPool2D one group (split by the batch statistics in training).
-using FashionCnn = ctnn::Sequential<
-    ctnn::Input<1, 28, 28>, ctnn::Conv2D<32, 3, 1, ctnn::same>, ctnn::BatchNorm, ctnn::ReLU,
-    ctnn::MaxPool2D<2>, ctnn::Conv2D<64, 3, 1, ctnn::same>, ctnn::BatchNorm, ctnn::ReLU,
-    ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dropout, ctnn::Dense<128>, ctnn::ReLU, ctnn::Dropout,
-    ctnn::Dense<10>, ctnn::Softmax>;
-
 template <class Net>
 void train_cnn(const char* key, std::size_t batch_size, int repeats) {
     Net net{ctnn::Seed{1}};
@@ -171,13 +155,6 @@ void infer_cnn() {
     double seconds = bench::median_seconds([&] { net.forward(image, 1); }, 50, 2000);
     bench::report("cnn_infer_b1", seconds * 1e6, "us");
 }
-
-// examples/lstm_addition.cpp's model: encoder LSTM 128 over 7 one-hot
-// characters, RepeatVector 3, decoder LSTM 128, Dense 12 + softmax per step;
-// Adam, cross-entropy per step.
-using Adder = ctnn::Sequential<ctnn::Input<7, 12>, ctnn::LSTM<128>, ctnn::RepeatVector<3>,
-                               ctnn::LSTM<128, true>, ctnn::TimeDistributed<ctnn::Dense<12>>,
-                               ctnn::Softmax>;
 
 void train_lstm_addition() {
     constexpr std::size_t batch_size = 512;

@@ -10,26 +10,12 @@
 #include <ctnn/ctnn.hpp>
 #include <ctnn/distributed/mpi.hpp>
 
+#include "seed_models.hpp"
 #include "timing.hpp"
 
 namespace {
 
-// The seed models, as bench/ctnn_bench.cpp and the examples declare them.
-using Mlp = ctnn::Sequential<ctnn::Input<784>, ctnn::Dense<250>, ctnn::Tanh, ctnn::Dropout, ctnn::Dense<10>,
-                             ctnn::Softmax>;
-using SeedCnn = ctnn::Sequential<ctnn::Input<1, 28, 28>, ctnn::GaussianNoise, ctnn::Conv2D<45, 5>, ctnn::ReLU,
-                                 ctnn::MaxPool2D<2>, ctnn::Conv2D<60, 5>, ctnn::ReLU, ctnn::MaxPool2D<2>,
-                                 ctnn::Flatten, ctnn::Dense<10>, ctnn::Softmax>;
-using FashionCnn = ctnn::Sequential<
-    ctnn::Input<1, 28, 28>, ctnn::Conv2D<32, 3, 1, ctnn::same>, ctnn::BatchNorm, ctnn::ReLU, ctnn::MaxPool2D<2>,
-    ctnn::Conv2D<64, 3, 1, ctnn::same>, ctnn::BatchNorm, ctnn::ReLU, ctnn::MaxPool2D<2>, ctnn::Flatten,
-    ctnn::Dropout, ctnn::Dense<128>, ctnn::ReLU, ctnn::Dropout, ctnn::Dense<10>, ctnn::Softmax>;
-using CifarCnn = ctnn::Sequential<ctnn::Input<3, 32, 32>, ctnn::Conv2D<32, 5, 1, 2>, ctnn::ReLU, ctnn::MaxPool2D<2>,
-                                  ctnn::Conv2D<64, 5, 1, 2>, ctnn::ReLU, ctnn::MaxPool2D<2>,
-                                  ctnn::Conv2D<128, 5, 1, 2>, ctnn::ReLU, ctnn::MaxPool2D<2>, ctnn::Flatten,
-                                  ctnn::Dense<64>, ctnn::ReLU, ctnn::Dense<10>, ctnn::Softmax>;
-using Adder = ctnn::Sequential<ctnn::Input<7, 12>, ctnn::LSTM<128>, ctnn::RepeatVector<3>, ctnn::LSTM<128, true>,
-                               ctnn::TimeDistributed<ctnn::Dense<12>>, ctnn::Softmax>;
+using bench::Adder, bench::CifarCnn, bench::FashionCnn, bench::Mlp, bench::SeedCnn;
 
 template <class Net>
 void measure(const ctnn::dist::Mpi& mpi, const std::string& name, std::size_t global_batch,

@@ -104,7 +104,6 @@ public:
     explicit Processes(const ExampleArgs& args) {
         if (!args.distributed) return;
 #if defined(CTNN_EXAMPLE_MPI) && !defined(CTNN_EXAMPLE_CUDA_PART)
-        if (args.device == Device::cuda) throw std::invalid_argument(unsupported);
         mpi_.emplace();
 #else
         throw std::invalid_argument(unsupported);

@@ -102,7 +102,7 @@ private:
         info_.config = symbol<char* (*)()>("openblas_get_config")();
         int parallel = symbol<int (*)()>("openblas_get_parallel")();
         info_.threading = parallel == 2 ? "OpenMP" : parallel == 1 ? "pthreads" : "sequential";
-        info_.threads = default_threads();
+        info_.threads = detail::default_thread_count();
         set_threads_(info_.threads);
     }
 
@@ -147,8 +147,6 @@ private:
                 multiarch + "openblas-pthread/libopenblas.so.0", "libopenblas.so.0",
                 "libopenblas.so"};
     }
-
-    static int default_threads() { return detail::default_thread_count(); }
 
     void* handle_ = nullptr;
     sgemm_fn sgemm_ = nullptr;
