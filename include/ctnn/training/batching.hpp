@@ -33,40 +33,48 @@ struct OutputRows {
     }
 };
 
-// Rejects a data set that does not fit the network, naming both shapes.
+// Rejects rows that do not fit the network, naming both shapes.
 template <class Net>
-void check_dataset(const data::Dataset& data, const char* caller, const char* role) {
+void check_rows(std::size_t size, std::size_t input_width, std::size_t target_width, const char* caller,
+                const char* role) {
     using input = typename Net::input_shape;
     auto fail = [&](const std::string& problem) {
         throw std::invalid_argument(std::string("ctnn: ") + caller + ": " + role + " " + problem);
     };
-    if (data.size() == 0) fail("data set is empty");
-    if (data.input_width() != input::size)
-        fail("inputs have " + std::to_string(data.input_width()) +
-             " values per sample, but the network's Input is " + to_string(input{}) + " (" +
-             std::to_string(input::size) + " values)");
-    if (data.targets.shape(0) != data.size())
-        fail("data set has " + std::to_string(data.size()) + " inputs but " +
-             std::to_string(data.targets.shape(0)) + " targets");
-    if (data.target_width() % OutputRows<Net>::per_sample != 0)
-        fail("targets have " + std::to_string(data.target_width()) +
-             " values per sample, not a multiple of the output's " +
+    if (size == 0) fail("data set is empty");
+    if (input_width != input::size)
+        fail("inputs have " + std::to_string(input_width) + " values per sample, but the network's Input is " +
+             to_string(input{}) + " (" + std::to_string(input::size) + " values)");
+    if (target_width % OutputRows<Net>::per_sample != 0)
+        fail("targets have " + std::to_string(target_width) + " values per sample, not a multiple of the output's " +
              std::to_string(OutputRows<Net>::per_sample) + " time steps");
 }
 
-// Rejects a NaN or infinite input value, naming the first one's row and
-// column (FitOptions::check_inputs).
-inline void check_finite_inputs(const data::Dataset& data, const char* caller, const char* role) {
-    const float* x = data.inputs.data();
-    const std::size_t width = data.input_width();
-    for (std::size_t i = 0; i < data.size() * width; ++i)
+template <class Net>
+void check_dataset(const data::Dataset& data, const char* caller, const char* role) {
+    if (data.size() != 0 && data.targets.shape(0) != data.size())
+        throw std::invalid_argument(std::string("ctnn: ") + caller + ": " + role + " data set has " +
+                                    std::to_string(data.size()) + " inputs but " +
+                                    std::to_string(data.targets.shape(0)) + " targets");
+    check_rows<Net>(data.size(), data.input_width(), data.target_width(), caller, role);
+}
+
+// Rejects a NaN or infinite input value, naming the first one's row (counted
+// from `first_row`) and column (FitOptions::check_inputs).
+inline void check_finite_rows(const float* x, std::size_t rows, std::size_t width, const char* caller,
+                              const char* role, std::size_t first_row = 0) {
+    for (std::size_t i = 0; i < rows * width; ++i)
         if (!std::isfinite(x[i])) {
             std::ostringstream value;
             value << x[i];
             throw std::invalid_argument(std::string("ctnn: ") + caller + ": " + role + " input row " +
-                                        std::to_string(i / width) + " holds " + value.str() +
+                                        std::to_string(first_row + i / width) + " holds " + value.str() +
                                         " at value " + std::to_string(i % width));
         }
+}
+
+inline void check_finite_inputs(const data::Dataset& data, const char* caller, const char* role) {
+    check_finite_rows(data.inputs.data(), data.size(), data.input_width(), caller, role);
 }
 
 // Class of prediction row r, and of its target (index or one-hot row).

@@ -23,6 +23,7 @@
 #include "ctnn/core/network.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/data/dataset.hpp"
+#include "ctnn/data/stream.hpp"
 #include "ctnn/distributed/communicator.hpp"
 #include "ctnn/losses/loss.hpp"
 #include "ctnn/optimizers/optimizer.hpp"
@@ -116,6 +117,51 @@ struct Snapshot {
     }
 };
 
+// What fit checks of its training set before the first step; true when
+// every target was checked (a stream's are checked batch by batch, by the loss).
+template <class Net, class L>
+bool check_training_set(const L& loss, const data::Dataset& train, const FitOptions& options) {
+    check_dataset<Net>(train, "fit", "training");
+    if (options.check_inputs) check_finite_inputs(train, "fit", "training");
+    return check_targets<Net>(loss, train);
+}
+template <class Net, class L, data::BatchStream S>
+bool check_training_set(const L&, const S& train, const FitOptions&) {
+    check_rows<Net>(train.size(), train.input_width(), train.target_width(), "fit", "training");
+    return false;
+}
+
+// One step's batch of the training set, this process's shard of it in the
+// backend's memory: rows order[first + shard] of a data set, or the stream's
+// next batch (every process draws the whole batch, to stay in step, and keeps
+// its shard).
+template <class Backend, class Staging>
+void gather_training_batch(const Backend& backend, const data::Dataset& train, const std::size_t* order,
+                           std::size_t, dist::Shard shard, float* inputs, float* targets, Staging& staging,
+                           const FitOptions&) {
+    if (shard.size() > 0) gather_batch(backend, train, order + shard.first, shard.size(), inputs, targets, staging);
+}
+template <class Backend, data::BatchStream S, class Staging>
+void gather_training_batch(const Backend& backend, S& train, const std::size_t*, std::size_t batch,
+                           dist::Shard shard, float* inputs, float* targets, Staging& staging,
+                           const FitOptions& options) {
+    const data::BatchRows rows = train.next_batch(batch);
+    const std::size_t in = train.input_width(), out = train.target_width(), n = shard.size();
+    if (options.check_inputs) check_finite_rows(rows.inputs, rows.count, in, "fit", "streamed training");
+    const float* x = rows.inputs + shard.first * in;
+    const float* t = rows.targets + shard.first * out;
+    if constexpr (Backend::host_memory) {
+        std::copy(x, x + n * in, inputs);
+        std::copy(t, t + n * out, targets);
+    } else {
+        if (staging.size() < n * (in + out)) staging.resize(n * (in + out));
+        std::copy(x, x + n * in, staging.data());
+        std::copy(t, t + n * out, staging.data() + n * in);
+        backend.to_device(staging.data(), inputs, n * in);
+        backend.to_device(staging.data() + n * in, targets, n * out);
+    }
+}
+
 // Stands in for CapturedSteps where steps cannot be captured.
 struct NoCapturedSteps {};
 
@@ -150,23 +196,20 @@ std::string captured_halt(Captured& captured, const GuardReport& report, std::si
     return non_finite_message(report.halted, report.first_bad, steps, "");
 }
 
-template <class Net, class Opt, class L>
-History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset& train,
-                    const FitOptions& options) {
+template <class Net, class Opt, class L, class Train>
+History fit_checked(Net& net, Opt& optimizer, const L& loss, Train& train, const FitOptions& options) {
     using Backend = typename Net::backend_type;
     const dist::Communicator* communicator = options.distributed.communicator;
     const std::size_t processes = communicator ? std::size_t(communicator->size()) : 1;
     const int rank = communicator ? communicator->rank() : 0;
-    detail::check_dataset<Net>(train, "fit", "training");
-    if (options.validation) detail::check_dataset<Net>(*options.validation, "fit", "validation");
-    if (options.batch_size == 0) throw std::invalid_argument("ctnn: fit: batch_size must be > 0");
-    if (options.check_inputs) {
-        detail::check_finite_inputs(train, "fit", "training");
-        if (options.validation) detail::check_finite_inputs(*options.validation, "fit", "validation");
+    // Every target checked once here where it can be, so that no step scans them.
+    const bool targets_checked = detail::check_training_set<Net>(loss, train, options);
+    if (options.validation) {
+        detail::check_dataset<Net>(*options.validation, "fit", "validation");
+        if (options.check_inputs) detail::check_finite_inputs(*options.validation, "fit", "validation");
+        detail::check_targets<Net>(loss, options.validation->get());
     }
-    // Every target checked once here, so that no step scans them.
-    const bool targets_checked = detail::check_targets<Net>(loss, train);
-    if (options.validation) detail::check_targets<Net>(loss, options.validation->get());
+    if (options.batch_size == 0) throw std::invalid_argument("ctnn: fit: batch_size must be > 0");
 
     constexpr bool can_capture =
         CapturesGraphs<Backend> && AccumulatingLoss<L, Backend> && CapturableOptimizer<Opt>;
@@ -226,7 +269,7 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
     detail::Snapshot best_weights;
 
     auto shuffle = [&] {
-        if (options.shuffle)
+        if (options.shuffle && !data::BatchStream<Train>)
             for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[shuffler.below(i + 1)]);
     };
 
@@ -237,6 +280,7 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
             continue;
         }
         auto start = std::chrono::steady_clock::now();
+        if constexpr (data::BatchStream<Train>) train.begin_epoch(epoch);
         progress.begin_epoch(epoch);
         if (options.learning_rate_schedule)
             optimizer.learning_rate = options.learning_rate_schedule(epoch, optimizer.learning_rate);
@@ -253,8 +297,9 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
             rows_seen += batch * detail::OutputRows<Net>::per_sample;
             if constexpr (can_capture) {
                 if (captured) {
-                    detail::gather_batch(backend, train, order.data() + first, batch, batch_inputs.data(),
-                                         batch_targets.data(), captured->next_staging());
+                    detail::gather_training_batch(backend, train, order.data() + first, batch, {0, batch},
+                                                  batch_inputs.data(), batch_targets.data(),
+                                                  captured->next_staging(), options);
                     captured->staged();
                     captured->step(batch_inputs.data(), batch_targets.data(), batch);
                     ++context.step;
@@ -271,14 +316,14 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
             const dist::Shard shard = dist::shard_of(batch, rank, int(processes));
             if (communicator && options.distributed.sync_batch_norm && batch < processes) {
                 // A process without samples cannot join BatchNorm's all-reduces.
+                if constexpr (data::BatchStream<Train>) train.next_batch(batch);
                 skipped_samples += batch;
                 rows_seen -= batch * detail::OutputRows<Net>::per_sample;
                 ++context.step;
                 continue;
             }
-            if (shard.size() > 0)
-                detail::gather_batch(backend, train, order.data() + first + shard.first, shard.size(),
-                                     batch_inputs.data(), batch_targets.data(), staging);
+            detail::gather_training_batch(backend, train, order.data() + first, batch, shard, batch_inputs.data(),
+                                          batch_targets.data(), staging, options);
             if constexpr (Net::state_count != 0)
                 backend.copy(std::as_const(net).state().data(), state_backup.data(), Net::state_count);
             StepResult result;
@@ -385,9 +430,10 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, const data::Dataset
 
 } // namespace detail
 
-template <class Net, class Opt, class L>
-History fit(Net& net, Opt&& optimizer, const L& loss, const data::Dataset& train,
-            const FitOptions& options = {}) {
+namespace detail {
+
+template <class Net, class Opt, class L, class Train>
+History fit_any(Net& net, Opt& optimizer, const L& loss, Train& train, const FitOptions& options) {
     using Backend = typename Net::backend_type;
     static_assert(Loss<L, Backend>, "ctnn: fit needs a loss (losses/loss.hpp lists what one "
                                     "provides); the notes name what is missing");
@@ -395,9 +441,9 @@ History fit(Net& net, Opt&& optimizer, const L& loss, const data::Dataset& train
                   "ctnn: fit needs an optimizer (optimizers/optimizer.hpp lists what one "
                   "provides); the notes name what is missing");
     if constexpr (Loss<L, Backend> && Optimizer<std::remove_cvref_t<Opt>, Backend>) {
-        if (!options.distributed) return detail::fit_checked(net, optimizer, loss, train, options);
+        if (!options.distributed) return fit_checked(net, optimizer, loss, train, options);
         try {
-            return detail::fit_checked(net, optimizer, loss, train, options);
+            return fit_checked(net, optimizer, loss, train, options);
         } catch (const std::exception& error) {
             options.distributed.communicator->abort(error.what());
             throw;  // not reached: abort() ends the process
@@ -405,6 +451,22 @@ History fit(Net& net, Opt&& optimizer, const L& loss, const data::Dataset& train
     } else {
         return {};
     }
+}
+
+} // namespace detail
+
+template <class Net, class Opt, class L>
+History fit(Net& net, Opt&& optimizer, const L& loss, const data::Dataset& train,
+            const FitOptions& options = {}) {
+    return detail::fit_any(net, optimizer, loss, train, options);
+}
+
+// Training on samples made on the fly (data/stream.hpp): each epoch is
+// train.size() new samples, in the stream's order (FitOptions::shuffle has no
+// effect); check_inputs checks each batch as it arrives.
+template <class Net, class Opt, class L, data::BatchStream S>
+History fit(Net& net, Opt&& optimizer, const L& loss, S& train, const FitOptions& options = {}) {
+    return detail::fit_any(net, optimizer, loss, train, options);
 }
 
 } // namespace ctnn
