@@ -21,6 +21,7 @@
 #include "ctnn/layers/lstm.hpp"
 #include "ctnn/layers/pooling.hpp"
 #include "ctnn/layers/repeat_vector.hpp"
+#include "ctnn/layers/reshape.hpp"
 #include "ctnn/layers/residual.hpp"
 #include "ctnn/layers/simple_rnn.hpp"
 #include "ctnn/layers/softmax.hpp"
