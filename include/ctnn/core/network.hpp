@@ -412,24 +412,19 @@ public:
     // the last forward() call, filling gradients().
     void backward(Context context, std::size_t batch,
                   OutputGradient given = OutputGradient::of_output) {
-        if (kept_outputs_)
-            throw std::logic_error("ctnn: backward() follows forward_keeping_outputs(), which is "
-                                   "for inspecting layers; run forward() first");
-        if (batch != last_batch_)
-            throw std::logic_error("ctnn: backward for a batch of " + std::to_string(batch) +
-                                   " samples follows a forward pass of " +
-                                   std::to_string(last_batch_));
-        context.stream = 0;
-        LayerCall<device> call = whole_call(context, batch);
-        call.grads = grads_.data();
-        call.folded_output = given == OutputGradient::of_folded_activation;
-        passes_.backward(call, nullptr);
-        // The regularisers' gradients, 2 l2 w, once every layer's are in; a
-        // process of a data-parallel batch adds its share of them.
-        for (const Variable& v : variables_)
-            if (v.l2 != 0.0f)
-                backend_.axpy(v.size, 2.0f * v.l2 * context.batch_share, params_.data() + v.offset,
-                              grads_.data() + v.offset);
+        backward_through(context, batch, given, nullptr);
+    }
+
+    // backward() that also returns d(loss)/d(inputs) for the samples of the
+    // last forward() call: batch * input_shape::size floats in the backend's
+    // memory, owned by the network and valid until the next call. What
+    // saliency maps, adversarial examples and networks chained by hand start
+    // from. The forward call must have been a training one (Mode::training),
+    // as for backward().
+    std::span<const float> backward_to_inputs(Context context, std::size_t batch,
+                                              OutputGradient given = OutputGradient::of_output) {
+        if (input_grads_.size() < batch * input_shape::size) input_grads_.resize(batch * input_shape::size);
+        return {backward_through(context, batch, given, input_grads_.data()), batch * input_shape::size};
     }
 
     // Sum of the layers' regularisation losses, l2 * sum(w^2) over each
@@ -452,6 +447,28 @@ public:
     }
 
 private:
+    const float* backward_through(Context context, std::size_t batch, OutputGradient given, float* input_gradient) {
+        if (kept_outputs_)
+            throw std::logic_error("ctnn: backward() follows forward_keeping_outputs(), which is "
+                                   "for inspecting layers; run forward() first");
+        if (batch != last_batch_)
+            throw std::logic_error("ctnn: backward for a batch of " + std::to_string(batch) +
+                                   " samples follows a forward pass of " +
+                                   std::to_string(last_batch_));
+        context.stream = 0;
+        LayerCall<device> call = whole_call(context, batch);
+        call.grads = grads_.data();
+        call.folded_output = given == OutputGradient::of_folded_activation;
+        const float* dx = passes_.backward(call, input_gradient);
+        // The regularisers' gradients, 2 l2 w, once every layer's are in; a
+        // process of a data-parallel batch adds its share of them.
+        for (const Variable& v : variables_)
+            if (v.l2 != 0.0f)
+                backend_.axpy(v.size, 2.0f * v.l2 * context.batch_share, params_.data() + v.offset,
+                              grads_.data() + v.offset);
+        return dx;
+    }
+
     template <class, Fusion, class, class...>
     friend class Network;
 
@@ -614,6 +631,7 @@ private:
     typename device::template buffer<float> params_;
     typename device::template buffer<float> grads_;
     typename device::template buffer<float> state_;
+    typename device::template buffer<float> input_grads_;  // sized by the first backward_to_inputs()
     std::vector<Variable> variables_;
     std::unique_ptr<detail::KeptOutputs> layer_by_layer_;
     bool kept_outputs_ = false;  // the last forward ran layer by layer
