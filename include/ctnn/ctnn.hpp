@@ -42,3 +42,4 @@
 #include "ctnn/training/schedules.hpp"
 #include "ctnn/training/sequence_metrics.hpp"
 #include "ctnn/training/sweep.hpp"
+#include "ctnn/training/train_on_batch.hpp"
