@@ -16,8 +16,6 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
-#include <numeric>
-#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,68 +24,22 @@
 
 #include <ctnn/ctnn.hpp>
 
+#include "addition_model.hpp"
 #include "example_support.hpp"
 
 namespace {
 
-constexpr std::size_t question_length = 7, answer_length = 3, symbols = 12;
-constexpr std::size_t units = 128;
-
-// Encoder, repeat, decoder, per-step classifier: Keras's addition_rnn model.
-template <template <std::size_t, bool> class Recurrent>
-using Adder = ctnn::Sequential<ctnn::Input<question_length, symbols>, Recurrent<units, false>,
-                               ctnn::RepeatVector<answer_length>, Recurrent<units, true>,
-                               ctnn::TimeDistributed<ctnn::Dense<symbols>>, ctnn::Softmax>;
-static_assert(Adder<ctnn::LSTM>::param_count == 205'324);
-
-struct Addition {
-    ctnn::data::CharCodec codec{"0123456789+ "};
-    ctnn::data::Dataset train, held_out;
-    std::vector<std::pair<int, int>> held_out_pairs;
-};
-
-std::string question(int a, int b) {
-    return ctnn::data::pad_left(std::to_string(a) + "+" + std::to_string(b), question_length);
-}
-
-// All pairs, shuffled; the first tenth is held out.
-Addition make_data(std::uint64_t seed) {
-    Addition data;
-    const ctnn::data::CharCodec& codec = data.codec;
-    std::vector<int> pairs(256 * 256);
-    std::iota(pairs.begin(), pairs.end(), 0);
-    ctnn::Rng rng(seed);
-    for (std::size_t i = pairs.size() - 1; i > 0; --i) std::swap(pairs[i], pairs[rng.below(i + 1)]);
-    const std::size_t held = pairs.size() / 10;
-
-    auto encode = [&](std::span<const int> chosen, std::vector<std::pair<int, int>>* kept) {
-        ctnn::data::Dataset set{xt::zeros<float>({chosen.size(), question_length * symbols}),
-                                xt::zeros<float>({chosen.size(), answer_length})};
-        for (std::size_t n = 0; n < chosen.size(); ++n) {
-            const int a = chosen[n] / 256, b = chosen[n] % 256;
-            codec.one_hot(question(a, b), {set.inputs.data() + n * question_length * symbols,
-                                           question_length * symbols});
-            codec.indices(ctnn::data::pad_left(std::to_string(a + b), answer_length),
-                          {set.targets.data() + n * answer_length, answer_length});
-            if (kept) kept->emplace_back(a, b);
-        }
-        return set;
-    };
-    data.held_out = encode(std::span(pairs).first(held), &data.held_out_pairs);
-    data.train = encode(std::span(pairs).subspan(held), nullptr);
-    return data;
-}
+using namespace addition;
 
 // A few held-out questions and the model's answers.
 template <class Net>
 void show_answers(Net& net, const Addition& data) {
     constexpr std::size_t shown = 8;
     const xt::xtensor<float, 2> questions = xt::view(data.held_out.inputs, xt::range(0, shown), xt::all());
-    const auto answers = ctnn::predict(net, questions);  // (shown, answer_length, symbols)
+    const std::vector<std::string> given = answers(net, data.codec, questions);
     for (std::size_t n = 0; n < shown; ++n) {
         auto [a, b] = data.held_out_pairs[n];
-        const std::string answer = data.codec.decode(
-            {answers.data() + n * answer_length * symbols, answer_length * symbols});
+        const std::string& answer = given[n];
         const std::string right = ctnn::data::pad_left(std::to_string(a + b), answer_length);
         std::printf("  %s = %s  %s\n", question(a, b).c_str(), answer.c_str(),
                     answer == right ? "ok" : ("wrong, not " + right).c_str());
