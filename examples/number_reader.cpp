@@ -48,6 +48,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/mp11/algorithm.hpp>
 #include <xtensor/xview.hpp>
 
 #include <ctnn/ctnn.hpp>
@@ -207,7 +208,10 @@ Score train(const char* model, const char* name, const Images& images, std::size
     write_history(history, stem);
     const std::span<const float> first_image(images.test_set.inputs.data(), NumberImages::size);
     plot_png_and_svg(stem + "_layer1", [&](const std::string& file) {
-        plot::activations<2>(net, first_image, file,
+        // Layer 2 is the ReLU after the first convolution, or its BatchNorm; then 3.
+        constexpr std::size_t relu =
+            std::is_same_v<typename boost::mp11::mp_at_c<typename Net::layers, 1>::layer, BatchNorm> ? 3 : 2;
+        plot::activations<relu>(net, first_image, file,
                              {.title = std::string(model) + ": first convolution after ReLU"});
     });
     const double accuracy = sequence_accuracy(net, images.test_set).per_sequence();
