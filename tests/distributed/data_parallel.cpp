@@ -1,13 +1,15 @@
 // Run by mpirun (tests/CMakeLists.txt): data-parallel fit over the processes
 // against a single-process fit at the global batch, which rank 0 runs too.
 //   data_parallel equivalence   the MLP (dropout, L2, Adam) and a CNN with
-//                               BatchNorm, synchronised and not
+//                               BatchNorm, synchronised and not; the MLP
+//                               on a stream (data/stream.hpp)
 //   data_parallel resume        a checkpoint written by a data-parallel run
 //                               resumes on one process, and one written by
 //                               one process resumes data-parallel
 //   data_parallel throw         rank 0 fails mid-training: every process ends
 //   data_parallel die           rank 1 is killed mid-training: the job ends
 // Exits non-zero on a mismatch.
+#include <algorithm>
 #include <csignal>
 #include <cmath>
 #include <cstdio>
@@ -93,6 +95,31 @@ void compare(const ctnn::dist::Mpi& mpi, const char* what, Opt optimizer, const 
                      single.host_state(), 1e-4f);
 }
 
+// On a stream every process draws each global batch and keeps its shard, so
+// the run is the single-process one at the global batch, as on a data set.
+void compare_streamed(const ctnn::dist::Mpi& mpi, const ctnn::data::Dataset& train) {
+    // Sample i of epoch e: a row of `train`, in another order each epoch.
+    const auto replay = [&](std::uint64_t epoch, std::size_t i, float* x, float* t) {
+        const std::size_t row = (i * 7 + epoch * 13) % train.size();
+        std::copy_n(&train.inputs(row, 0), train.input_width(), x);
+        t[0] = train.targets(row, 0);
+    };
+    const std::size_t per_process = 16;
+    ctnn::FitOptions options{.epochs = 3, .batch_size = per_process, .seed = 5, .verbosity = ctnn::Verbosity::silent,
+                             .distributed = {&mpi}};
+    ctnn::data::GeneratedStream stream(train.size(), train.input_width(), train.target_width(), replay);
+    Mlp parallel{ctnn::Seed{7 + std::uint64_t(mpi.rank())}, ctnn::Dropout{0.3f}};
+    ctnn::fit(parallel, ctnn::Adam{0.01f}, ctnn::CategoricalCrossEntropy{}, stream, options);
+    expect_replicas(mpi, "MLP on a stream", parallel.host_parameters());
+    if (mpi.rank() != 0) return;
+    ctnn::data::GeneratedStream same(train.size(), train.input_width(), train.target_width(), replay);
+    Mlp single{ctnn::Seed{7}, ctnn::Dropout{0.3f}};
+    options.distributed = {};
+    options.batch_size = per_process * std::size_t(mpi.size());
+    ctnn::fit(single, ctnn::Adam{0.01f}, ctnn::CategoricalCrossEntropy{}, same, options);
+    expect_close("MLP on a stream", parallel.host_parameters(), single.host_parameters(), 1e-4f);
+}
+
 // Resuming at another process count. The data order of an epoch is the
 // seed's, whatever the count; what the count changes is the global batch
 // (batch_size per process). Here the global batch is kept (16 per process on
@@ -164,6 +191,7 @@ int main(int argc, char** argv) {
     const auto train = three_classes(100, 12, 1), validation = three_classes(37, 12, 2);
     if (mode == "equivalence") {
         compare<Mlp>(mpi, "MLP with dropout", ctnn::Adam{0.01f}, train, validation, false, ctnn::Dropout{0.3f});
+        compare_streamed(mpi, train);
         const auto images = three_classes(100, 64, 3), image_validation = three_classes(37, 64, 4);
         compare<Cnn>(mpi, "CNN, synchronised BatchNorm", ctnn::SGD{0.05f, 0.9f}, images, image_validation, true);
         // Per-process statistics: the same weights as one process only
