@@ -62,6 +62,11 @@ struct role<Layer> {
 template <class Layer>
 using role_of = typename role<Layer>::type;
 
+// A layer that failed its checks joins no group: its stand-in impl has
+// none of a role's members, and the failed check stays the only error.
+template <class Bound>
+using bound_role = std::conditional_t<Bound::valid, role_of<typename Bound::layer>, none>;
+
 // The rule "a layer whose role is Next may join a group opened by a layer
 // whose role derives from Opener, when the group's last layer is that opener
 // or has one of the roles After".
@@ -69,10 +74,8 @@ template <class Next, class Opener, class... After>
 struct Follows {
     template <class First, class Last, class Candidate>
     static constexpr bool admits =
-        std::is_same_v<role_of<typename Candidate::layer>, Next> &&
-        std::is_base_of_v<Opener, role_of<typename First::layer>> &&
-        (std::is_same_v<First, Last> ||
-         (std::is_same_v<role_of<typename Last::layer>, After> || ...));
+        std::is_same_v<bound_role<Candidate>, Next> && std::is_base_of_v<Opener, bound_role<First>> &&
+        (std::is_same_v<First, Last> || (std::is_same_v<bound_role<Last>, After> || ...));
 };
 
 } // namespace fusion

@@ -46,6 +46,7 @@
 #include "ctnn/core/context.hpp"
 #include "ctnn/core/parameters.hpp"
 #include "ctnn/core/shape.hpp"
+#include "ctnn/core/shapes.hpp"
 
 namespace ctnn {
 
@@ -90,13 +91,23 @@ concept LayerImpl = requires(I& impl, const LayerCall<Backend>& call, const floa
 
 namespace detail {
 
+// A layer that takes several tensors (Shared, Parallel, Concatenate, Add)
+// says so; every other one takes a single Shape.
+template <class L>
+concept takes_several_inputs = requires {
+    requires L::takes_several_inputs;
+};
+
 template <class L, std::size_t Index, class InputShape>
 concept has_output_shape = requires { L::template output_shape<Index, InputShape>(); };
 
 template <class L, std::size_t Index, class InputShape>
 consteval bool gives_shape() {
-    if constexpr (has_output_shape<L, Index, InputShape>)
-        return is_shape<decltype(L::template output_shape<Index, InputShape>())>;
+    if constexpr (is_shapes<InputShape> && !takes_several_inputs<L>)
+        return false;  // reported on its own, without the layer's shape checks
+    else if constexpr (has_output_shape<L, Index, InputShape>)
+        return is_shape<decltype(L::template output_shape<Index, InputShape>())> ||
+               is_shapes<decltype(L::template output_shape<Index, InputShape>())>;
     else
         return false;
 }
@@ -111,10 +122,14 @@ constexpr auto check_descriptor() {
     constexpr bool named = LayerDescriptor<Layer>;
     static_assert(named, "ctnn: a layer descriptor needs `static constexpr std::string_view "
                          "type_name`, the name summaries and saved files use");
-    constexpr bool shaped = named && gives_shape<Layer, Index, InputShape>();
-    static_assert(!named || shaped,
+    constexpr bool single = !is_shapes<InputShape> || takes_several_inputs<Layer>;
+    static_assert(!named || single,
+                  "ctnn: this layer takes one tensor but receives several (Shapes<...>): merge them first "
+                  "with Concatenate or Add, or apply it to each with Shared<...> or Parallel<...>");
+    constexpr bool shaped = named && single && gives_shape<Layer, Index, InputShape>();
+    static_assert(!named || !single || shaped,
                   "ctnn: a layer descriptor needs `template <std::size_t LayerIndex, class "
-                  "InputShape> static consteval auto output_shape()` returning a ctnn::Shape");
+                  "InputShape> static consteval auto output_shape()` returning a ctnn::Shape (or Shapes)");
     return std::bool_constant<shaped>{};
 }
 
@@ -203,9 +218,20 @@ template <class Layer, class InputShape>
 struct sublayer_counts<Layer, InputShape>
     : list_counts<typename Layer::template sublayers<InputShape>> {};
 
+// A layer that failed its checks passes its input on, as one tensor: the
+// layers after it then check themselves against something they may take.
+template <class InputShape>
+struct passed_on {
+    using type = InputShape;
+};
+template <class... Parts>
+struct passed_on<Shapes<Parts...>> {
+    using type = Shape<Shapes<Parts...>::size>;
+};
+
 template <std::size_t Index, class Layer, class InputShape, bool Valid>
 struct bound_facts {
-    using output_shape = InputShape;
+    using output_shape = typename passed_on<InputShape>::type;
     static constexpr std::size_t param_count = 0, state_count = 0;
 };
 template <std::size_t Index, class Layer, class InputShape>

@@ -55,6 +55,10 @@ template <std::size_t... Dims>
 struct first_shape<Input<Dims...>> {
     using type = Shape<Dims...>;
 };
+template <class... Parts>
+struct first_shape<Inputs<Parts...>> {
+    using type = Shapes<Parts...>;
+};
 
 template <class T, class... Candidates>
 concept one_of = (std::is_same_v<T, Candidates> || ...);
@@ -147,6 +151,11 @@ template <std::size_t... Dims>
 constexpr std::array<std::size_t, sizeof...(Dims) + 1> batch_shape(std::size_t batch, Shape<Dims...>) {
     return {batch, Dims...};
 }
+// Several tensors per sample: each row as it is (core/shapes.hpp).
+template <class... Parts>
+constexpr std::array<std::size_t, 2> batch_shape(std::size_t batch, Shapes<Parts...>) {
+    return {batch, Shapes<Parts...>::size};
+}
 
 } // namespace detail
 
@@ -154,7 +163,7 @@ template <class Backend, Fusion F, class First, class... Layers>
 class Network {
     static_assert(is_input<First>,
                   "ctnn: a Sequential starts with ctnn::Input<dims...>, e.g. Sequential<Input<784>, "
-                  "Dense<10>>");
+                  "Dense<10>>, or with ctnn::Inputs<Shape<...>, Shape<...>> for several inputs");
     using device = typename detail::BackendCheck<Backend>::type;
     static_assert(detail::complete<fusion_rules_for<Backend>>,
                   "ctnn: include ctnn/layers/fusion_rules.hpp (ctnn/ctnn.hpp and ctnn/sequential.hpp "
