@@ -130,7 +130,7 @@ TEST_CASE_TEMPLATE("save_weights and load_weights round-trip the parameters bit 
     const ctnn::hdf5::QuietErrors quiet;
     const ctnn::hdf5::File file = ctnn::hdf5::File::open_read_only(dir / "net.h5");
     const ctnn::hdf5::Group root = file.root();
-    CHECK(root.u64_attribute("ctnn_format_version") == 2);
+    CHECK(root.u64_attribute("ctnn_format_version") == 3);
     CHECK(root.string_attribute("topology") == ctnn::topology<Saved>());
     CHECK(root.u64_attribute("param_count") == Net::param_count);
     CHECK(root.u64_attribute("layer_count") == 5);
@@ -360,10 +360,10 @@ TEST_CASE("a file of an unknown format version is refused, naming the version") 
     Net net{ctnn::Seed{1}};
     // What a later ctnn would write first.
     ctnn::detail::write_atomically(file, [](const ctnn::hdf5::Group& root) {
-        root.set_attribute("ctnn_format_version", std::uint64_t{3});
+        root.set_attribute("ctnn_format_version", std::uint64_t{4});
     });
     CHECK(message_of([&] { ctnn::load_weights(file, net); }) ==
-          "ctnn: " + file.string() + ": ctnn model format version 3; this ctnn reads versions 1 and 2");
+          "ctnn: " + file.string() + ": ctnn model format version 4; this ctnn reads versions 1 to 3");
 }
 
 TEST_CASE("loading into another topology names the first layer that differs") {
@@ -547,4 +547,41 @@ TEST_CASE("HDF5's own error printing is off only while ctnn calls it") {
     H5E_auto2_t after = nullptr;
     H5Eget_auto2(H5E_DEFAULT, &after, &data);
     CHECK((after == before));
+}
+
+TEST_CASE("a network with two inputs and a shared branch round-trips; its file names the branch's layers") {
+    using Reader = ctnn::Branch<ctnn::Conv2D<2, 3>, ctnn::BatchNorm, ctnn::ReLU, ctnn::Flatten, ctnn::Dense<4>>;
+    using Siamese = ctnn::Sequential<ctnn::Inputs<ctnn::Shape<1, 5, 5>, ctnn::Shape<1, 5, 5>>, ctnn::Shared<Reader>,
+                                     ctnn::Concatenate, ctnn::Dense<3>, ctnn::Softmax>;
+    // The same outer layers, another layer inside the branch.
+    using OtherBranch = ctnn::Sequential<
+        ctnn::Inputs<ctnn::Shape<1, 5, 5>, ctnn::Shape<1, 5, 5>>,
+        ctnn::Shared<ctnn::Branch<ctnn::Conv2D<2, 3>, ctnn::BatchNorm, ctnn::Tanh, ctnn::Flatten, ctnn::Dense<4>>>,
+        ctnn::Concatenate, ctnn::Dense<3>, ctnn::Softmax>;
+    static_assert(ctnn::topology<Siamese>().starts_with(
+        "Inputs (1x5x5, 1x5x5) | Shared (1x5x5, 1x5x5)->(4, 4) (100) [Branch 1x5x5->4 (100) [Conv2D 1x5x5->2x3x3 (20) | "
+        "BatchNormalization 2x3x3->2x3x3 (4) | ReLU"));
+    TempDir dir("ctnn-save-test");
+    Siamese saved{ctnn::Seed{1}}, loaded{ctnn::Seed{2}};
+    std::vector<float> state = saved.host_state();
+    for (std::size_t i = 0; i < state.size(); ++i) state[i] += 0.25f * float(i + 1);
+    saved.set_state(state);
+    ctnn::save_weights(dir / "siamese.h5", saved);
+    ctnn::load_weights(dir / "siamese.h5", loaded);
+    CHECK(same_bits(saved.parameters(), loaded.parameters()));
+    CHECK(same_bits(saved.state(), loaded.state()));
+
+    const ctnn::hdf5::QuietErrors quiet;
+    {
+        const ctnn::hdf5::File file = ctnn::hdf5::File::open_read_only(dir / "siamese.h5");
+        const ctnn::hdf5::Group shared = file.root().open_group("layers/layer_01_Shared");
+        CHECK(shared.u64s_attribute("input_shape") == std::vector<std::uint64_t>{1, 5, 5, 0, 1, 5, 5});
+        CHECK(shared.open_group("layer_1_Branch/layer_1_Conv2D").dims("kernel") == std::vector<std::size_t>{2, 1, 3, 3});
+        CHECK(shared.open_group("layer_1_Branch/layer_2_BatchNormalization").contains("moving_mean"));
+    }
+    OtherBranch other;
+    const std::string message = message_of([&] { ctnn::load_weights(dir / "siamese.h5", other); });
+    CHECK(message.find("the file's topology") != std::string::npos);
+    CHECK(message.find("ReLU 2x3x3->2x3x3") != std::string::npos);
+    CHECK(message.find("Tanh 2x3x3->2x3x3") != std::string::npos);
 }

@@ -70,3 +70,21 @@ TEST_CASE("summary: seed 001's small Fashion-MNIST CNN has 7,465 parameters; Bat
     CHECK(text.find("Trainable params: 104") != std::string::npos);
     CHECK(text.find("Non-trainable params: 6") != std::string::npos);
 }
+
+TEST_CASE("summary: a network with two inputs shows them, and each branch's layers below it") {
+    using Reader = ctnn::Branch<ctnn::Conv2D<4, 3>, ctnn::ReLU, ctnn::Flatten, ctnn::Dense<8>>;
+    using Siamese = ctnn::Sequential<ctnn::Inputs<ctnn::Shape<1, 6, 6>, ctnn::Shape<1, 6, 6>>, ctnn::Shared<Reader>,
+                                     ctnn::Concatenate, ctnn::Dense<2>, ctnn::Softmax>;
+    std::ostringstream out;
+    ctnn::summary(Siamese{}, out);
+    const std::string text = out.str();
+    CHECK(text.find("Model: \"functional\"") != std::string::npos);
+    CHECK(row(text, " inputs (Inputs)") == " inputs (Inputs) [(None, 1, 6, 6), (None, 1, 6, 6)] 0");
+    CHECK(row(text, " shared (Shared)") == " shared (Shared) [(None, 8), (None, 8)] 560");
+    CHECK(row(text, "   | branch (Branch)") == " | branch (Branch) (None, 8) 560");
+    CHECK(row(text, "     | conv2d (Conv2D)") == " | conv2d (Conv2D) (None, 4, 4, 4) 40");
+    CHECK(row(text, "     | dense (Dense)") == " | dense (Dense) (None, 8) 520");
+    CHECK(row(text, " concatenate (Concatenate)") == " concatenate (Concatenate) (None, 16) 0");
+    CHECK(row(text, " dense_1 (Dense)") == " dense_1 (Dense) (None, 2) 34");
+    CHECK(text.find("Total params: 594") != std::string::npos);
+}

@@ -5,10 +5,12 @@
 //   ctnn::save_checkpoint("run.h5", net, adam, epochs_done);
 //   std::size_t done = ctnn::load_checkpoint("run.h5", net, adam);  // then fit with
 //                                                                   // .initial_epoch = done
-// Layout (format version 2):
+// Layout (format version 3):
 //
 //   /                      attributes: ctnn_format_version (u64), topology (string,
-//                          "Input 784 | Dense 784->200 (157000) | Sigmoid 200->200 (0) | ..."),
+//                          "Input 784 | Dense 784->200 (157000) | Sigmoid 200->200 (0) | ...";
+//                          a layer that holds others lists them in brackets, "Shared (1x28x84,
+//                          1x28x84)->(64, 64) (...) [Branch 1x28x84->64 (...) [Conv2D ...]]"),
 //                          topology_hash (u64, FNV-1a of topology), param_count (u64),
 //                          layer_count (u64); from a ModelCheckpoint also epoch (u64,
 //                          from 1), monitor (string) and monitor_value (float32)
@@ -32,6 +34,7 @@
 //                          as attribute <slot>_crc32 (u64): SGD velocity; RMSprop
 //                          mean_square, mean_gradient, momentum; Adam m, v
 //
+// Version 2 files are version 3's without the brackets, and load too.
 // Version 1 files (ctnn before its arrays were declared) load too: they held
 // the same datasets for Dense, Conv2D and BatchNorm, and every other layer's
 // parameters as one flat `params` dataset and its BatchNorms' statistics as
@@ -70,6 +73,7 @@
 
 #include "ctnn/core/parameters.hpp"
 #include "ctnn/core/shape.hpp"
+#include "ctnn/core/shapes.hpp"
 #include "ctnn/core/walk.hpp"
 #include "ctnn/data/error.hpp"
 #include "ctnn/io/hdf5_file.hpp"
@@ -78,7 +82,7 @@
 
 namespace ctnn {
 
-inline constexpr std::uint64_t model_format_version = 2;
+inline constexpr std::uint64_t model_format_version = 3;
 
 namespace detail {
 // Counts characters when `out` is null, writes them otherwise, so that one
@@ -110,29 +114,58 @@ constexpr void put_dims(TextSink& sink, Shape<Dims...>) {
     ((sink.put(i++ == 0 ? "" : "x"), sink.put(Dims)), ...);
 }
 
-template <class Net>
+// "(1x28x84, 1x28x84)": several tensors.
+template <class... Parts>
+constexpr void put_dims(TextSink& sink, Shapes<Parts...>) {
+    std::size_t i = 0;
+    sink.put("(");
+    ((sink.put(i++ == 0 ? "" : ", "), put_dims(sink, Parts{})), ...);
+    sink.put(")");
+}
+
+// "Dense 784->200 (157000)"; a layer that holds others (Branch, Shared,
+// Parallel, Residual) follows with theirs in brackets.
+template <class Bound, bool Nested>
+constexpr void write_layer(TextSink& sink) {
+    sink.put(Bound::layer::type_name);
+    sink.put(" ");
+    put_dims(sink, typename Bound::input_shape{});
+    sink.put("->");
+    put_dims(sink, typename Bound::output_shape{});
+    sink.put(" (");
+    sink.put(Bound::param_count);
+    sink.put(")");
+    if constexpr (Nested && Bound::valid && composite<typename Bound::layer, typename Bound::input_shape>) {
+        sink.put(" [");
+        [&]<class... Sub>(boost::mp11::mp_list<Sub...>) {
+            std::size_t i = 0;
+            ((sink.put(i++ == 0 ? "" : " | "), write_layer<Sub, Nested>(sink)), ...);
+        }(typename Bound::layer::template sublayers<typename Bound::input_shape>{});
+        sink.put("]");
+    }
+}
+
+// Nested (format version 3) lists the layers that layers hold; versions 1
+// and 2 wrote the outer layers only.
+template <class Net, bool Nested>
 constexpr void write_topology(TextSink& sink) {
-    sink.put("Input ");
+    sink.put(is_shapes<typename Net::input_shape> ? "Inputs " : "Input ");
     put_dims(sink, typename Net::input_shape{});
     [&]<class... Bound>(boost::mp11::mp_list<Bound...>) {
-        ((sink.put(" | "), sink.put(Bound::layer::type_name), sink.put(" "),
-          put_dims(sink, typename Bound::input_shape{}), sink.put("->"),
-          put_dims(sink, typename Bound::output_shape{}), sink.put(" ("),
-          sink.put(Bound::param_count), sink.put(")")),
-         ...);
+        ((sink.put(" | "), write_layer<Bound, Nested>(sink)), ...);
     }(typename Net::layers{});
 }
 
-template <class Net>
+template <class Net, bool Nested = true>
 inline constexpr auto topology_text = [] {
     constexpr std::size_t size = [] {
         TextSink counter;
-        write_topology<Net>(counter);
+        write_topology<Net, Nested>(counter);
         return counter.size;
     }();
     std::array<char, size> text{};
     TextSink writer{text.data()};
-    write_topology<Net>(writer);
+    write_topology<Net, Nested>(writer);
     return text;
 }();
 
@@ -177,15 +210,34 @@ template <std::size_t... Dims>
 std::vector<std::uint64_t> dims_of(Shape<Dims...>) {
     return {Dims...};
 }
+// Several tensors: each one's extents, a 0 between two (no extent is 0).
+template <class... Parts>
+std::vector<std::uint64_t> dims_of(Shapes<Parts...>) {
+    std::vector<std::uint64_t> dims;
+    ((dims.insert(dims.end(), Parts::dims.begin(), Parts::dims.end()), dims.push_back(0)), ...);
+    dims.pop_back();
+    return dims;
+}
 
 inline std::vector<std::size_t> extents(const Dims& shape) {
     return {shape.extent.begin(), shape.extent.begin() + std::ptrdiff_t(shape.rank)};
 }
 
+// "Shape<1, 28, 84>", or "Shapes<Shape<1, 28, 84>, Shape<10>>" where dims_of put 0s between tensors.
 inline std::string shape_text(const std::vector<std::uint64_t>& dims) {
     std::string text = "Shape<";
-    for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
-    return text + ">";
+    bool several = false, first = true;
+    for (std::uint64_t extent : dims) {
+        if (extent == 0) {
+            text += ">, Shape<";
+            several = first = true;
+            continue;
+        }
+        text += (first ? "" : ", ") + std::to_string(extent);
+        first = false;
+    }
+    text += ">";
+    return several ? "Shapes<" + text + ">" : text;
 }
 
 // A layer as the network or the file describes it.
@@ -324,8 +376,8 @@ void read_weights(const hdf5::Group& root, const Net& net, HostWeights& weights)
     if (!root.has_attribute("ctnn_format_version"))
         root.fail("not a ctnn model file (no ctnn_format_version attribute)");
     const std::uint64_t version = root.u64_attribute("ctnn_format_version");
-    if (version != 1 && version != model_format_version)
-        root.fail("ctnn model format version " + std::to_string(version) + "; this ctnn reads versions 1 and " +
+    if (version == 0 || version > model_format_version)
+        root.fail("ctnn model format version " + std::to_string(version) + "; this ctnn reads versions 1 to " +
                   std::to_string(model_format_version));
     const hdf5::Group layers = root.open_group("layers");
     const std::map<std::size_t, std::string> in_file = file_layers(layers);
@@ -365,7 +417,8 @@ void read_weights(const hdf5::Group& root, const Net& net, HostWeights& weights)
             root.fail(prefix + std::to_string(index) + ": the network has " + std::to_string(Net::layer_count) +
                       " layers, the file has " + read_record(layers.open_group(name)).text() + " there");
     }
-    const std::string_view topology(topology_text<Net>.data(), topology_text<Net>.size());
+    const auto& text = version >= 3 ? std::span<const char>(topology_text<Net>) : std::span<const char>(topology_text<Net, false>);
+    const std::string_view topology(text.data(), text.size());
     if (root.string_attribute("topology") != topology)
         root.fail("the file's topology \"" + root.string_attribute("topology") +
                   "\" is not the network's \"" + std::string(topology) + "\"");
