@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xtensor.hpp>
@@ -37,6 +38,33 @@ auto as_samples(Rows& rows) {
     std::array<std::size_t, SampleShape::rank + 1> shape{rows.shape(0)};
     std::copy(SampleShape::dims.begin(), SampleShape::dims.end(), shape.begin() + 1);
     return xt::adapt(rows.data(), rows.size(), xt::no_ownership(), shape);
+}
+
+// The rows of several inputs side by side, sample by sample: the inputs of a
+// network with several (Inputs<A, B>), as Keras's fit([a, b], y) takes them:
+// Dataset{join_inputs(left_images, right_images), sums}.
+template <class... Rows>
+xt::xtensor<float, 2> join_inputs(const Rows&... parts) {
+    static_assert(sizeof...(Rows) >= 2, "ctnn: join_inputs joins two or more inputs' rows");
+    const std::size_t n = std::get<0>(std::tie(parts...)).shape(0);
+    std::size_t width = 0, k = 0;
+    for (std::size_t rows : {std::size_t(parts.shape(0))...}) {
+        if (rows != n)
+            throw std::invalid_argument("ctnn: join_inputs: input " + std::to_string(k) + " has " +
+                                        std::to_string(rows) + " rows, input 0 has " + std::to_string(n));
+        ++k;
+    }
+    ((width += parts.shape(1)), ...);
+    xt::xtensor<float, 2> joined({n, width});
+    std::size_t at = 0;
+    auto place = [&](const auto& part) {
+        const std::size_t w = part.shape(1);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < w; ++j) joined(i, at + j) = part(i, j);
+        at += w;
+    };
+    (place(parts), ...);
+    return joined;
 }
 
 struct TrainTest {
