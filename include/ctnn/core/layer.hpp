@@ -67,6 +67,17 @@ struct LayerCall {
     // cross-entropy), so that derivative is left out.
     bool folded_output = false;
 
+    // The call of a layer run on `rows` rows per sample (TimeDistributed's
+    // steps, Shared's uses), sample s's being rows rows * s, ...: random
+    // layers key each row on its place in the global batch (core/context.hpp).
+    LayerCall rows_per_sample(std::size_t rows) const {
+        LayerCall call = *this;
+        call.batch = batch * rows;
+        call.context.sample_offset = context.sample_offset * rows;
+        call.context.global_batch = context.global_batch * rows;
+        return call;
+    }
+
     // The call a part of this layer gets: its arrays start further on.
     LayerCall part(std::size_t param_offset, std::size_t state_offset) const {
         LayerCall call = *this;

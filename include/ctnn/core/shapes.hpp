@@ -41,6 +41,25 @@ inline constexpr bool is_shapes = false;
 template <class... Parts>
 inline constexpr bool is_shapes<Shapes<Parts...>> = true;
 
+namespace detail {
+
+// Several tensors of one shape (what Shared and Add take): that shape and
+// how many; the input itself, once, where it is not (an error they report).
+template <class InputShape>
+struct UniformParts {
+    using part = InputShape;
+    static constexpr std::size_t count = 1;
+    static constexpr bool valid = false;
+};
+template <class... Parts>
+struct UniformParts<Shapes<Parts...>> {
+    using part = typename Shapes<Parts...>::template part<0>;
+    static constexpr std::size_t count = sizeof...(Parts);
+    static constexpr bool valid = Shapes<Parts...>::uniform;
+};
+
+} // namespace detail
+
 // Shapes<Part, Part, ...> with N parts.
 template <std::size_t N, class Part>
 using repeated_shapes = boost::mp11::mp_rename<boost::mp11::mp_repeat_c<boost::mp11::mp_list<Part>, N>, Shapes>;

@@ -11,25 +11,6 @@
 
 namespace ctnn {
 
-namespace detail {
-
-// The one shape of a sum's terms and how many there are; the input itself
-// where it is no Shapes<...> of one shape (an error Add reports).
-template <class InputShape>
-struct Terms {
-    using term = InputShape;
-    static constexpr std::size_t count = 1;
-    static constexpr bool valid = false;
-};
-template <class... Parts>
-struct Terms<Shapes<Parts...>> {
-    using term = typename Shapes<Parts...>::template part<0>;
-    static constexpr std::size_t count = sizeof...(Parts);
-    static constexpr bool valid = Shapes<Parts...>::uniform;
-};
-
-} // namespace detail
-
 template <class Terms, class Backend>
 class AddImpl;
 
@@ -39,17 +20,17 @@ struct Add {
 
     template <std::size_t LayerIndex, class InputShape>
     static consteval auto output_shape() {
-        static_assert(detail::Terms<InputShape>::valid,
+        static_assert(detail::UniformParts<InputShape>::valid,
                       "ctnn: Add sums several tensors of one shape (after Inputs, Shared or Parallel)");
-        return typename detail::Terms<InputShape>::term{};
+        return typename detail::UniformParts<InputShape>::part{};
     }
     template <class InputShape, class Backend>
-    using impl = AddImpl<detail::Terms<InputShape>, Backend>;
+    using impl = AddImpl<detail::UniformParts<InputShape>, Backend>;
 };
 
 template <class Terms, class Backend>
 class AddImpl {
-    static constexpr std::size_t count = Terms::count, width = Terms::term::size;
+    static constexpr std::size_t count = Terms::count, width = Terms::part::size;
 
 public:
     explicit AddImpl(const Add&) {}

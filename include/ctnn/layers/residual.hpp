@@ -25,6 +25,7 @@
 #include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
 #include "ctnn/core/passes.hpp"
+#include "ctnn/layers/branch.hpp"
 #include "ctnn/layers/conv2d.hpp"
 #include "ctnn/layers/fusion_rules.hpp"
 #include "ctnn/core/input.hpp"
@@ -125,11 +126,7 @@ template <class InputShape, class Backend, class... Body>
 class ResidualImpl {
     using geometry = detail::ResidualGeometry<InputShape, Body...>;
     using output_shape = typename geometry::body_output;
-    using body_layers = boost::mp11::mp_pop_front<typename geometry::bound>;
-    using body_passes =
-        detail::Passes<Backend, detail::group_layers<body_layers, typename fusion_rules_for<Backend>::type,
-                                                     Fusion::fused>,
-                       InputShape>;
+    using body_passes = detail::body_passes<Backend, InputShape, Body...>;
     static constexpr bool projects = !geometry::identity;
     // Only a block that projects has (and instantiates) the convolution.
     struct NoProjection {
@@ -143,7 +140,7 @@ class ResidualImpl {
 
 public:
     explicit ResidualImpl(const Residual<Body...>& config)
-        : body_(detail::behind<Input<1>>(config.body)), projection_(typename geometry::projection{}) {}
+        : body_(config.body), projection_(typename geometry::projection{}) {}
 
     void reserve(const Backend& backend, std::size_t max_batch) {
         body_.reserve(backend, max_batch);
@@ -152,7 +149,7 @@ public:
     }
 
     const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
-        const float* body = body_.forward(inside(call), x);
+        const float* body = body_.forward(call, x);
         if constexpr (projects) {
             projection_.produce(shortcut(call), x, y, sum_sink(call, body));
         } else {
@@ -162,8 +159,7 @@ public:
     }
 
     float* backward(const LayerCall<Backend>& call, const float* x, const float* y, float* dy, float* dx) {
-        call.backend.copy(dy, body_.output_gradient(), call.batch * output_shape::size);
-        const float* body_dx = body_.backward(inside(call), dx ? body_gradient_.data() : nullptr);
+        const float* body_dx = body_.backward(call, dy, dx ? body_gradient_.data() : nullptr);
         const float* shortcut_dx = dy;
         if constexpr (projects)
             shortcut_dx = projection_.produce_backward(shortcut(call), x, y, dy,
@@ -175,13 +171,6 @@ public:
     }
 
 private:
-    // The body's streams differ from the outer layers'.
-    static LayerCall<Backend> inside(const LayerCall<Backend>& call) {
-        LayerCall<Backend> body = call;
-        body.context.stream = call.context.stream + 1;
-        body.folded_output = false;
-        return body;
-    }
     static LayerCall<Backend> shortcut(const LayerCall<Backend>& call) {
         return call.part(body_params, body_state);
     }
@@ -190,7 +179,7 @@ private:
         return detail::AddTo<typename projection::layout, std::decay_t<decltype(stages)>>{stages, body};
     }
 
-    body_passes body_;
+    detail::BodyRunner<InputShape, Backend, Body...> body_;
     projection projection_;
     typename Backend::template buffer<float> body_gradient_;
     typename Backend::template buffer<float> shortcut_gradient_;

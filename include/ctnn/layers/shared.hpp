@@ -31,26 +31,6 @@
 
 namespace ctnn {
 
-namespace detail {
-
-// What Shared sees of its input: the shape of one use and how many there
-// are; one use of the input itself where it is no Shapes<...> of one shape
-// (an error Shared reports).
-template <class InputShape>
-struct SharedUses {
-    using part = InputShape;
-    static constexpr std::size_t count = 1;
-    static constexpr bool valid = false;
-};
-template <class... Parts>
-struct SharedUses<Shapes<Parts...>> {
-    using part = typename Shapes<Parts...>::template part<0>;
-    static constexpr std::size_t count = sizeof...(Parts);
-    static constexpr bool valid = Shapes<Parts...>::uniform;
-};
-
-} // namespace detail
-
 template <class Part, std::size_t Uses, class Backend, class... Layers>
 class SharedImpl;
 
@@ -68,10 +48,10 @@ struct Shared {
         static_assert(is_shapes<InputShape>,
                       "ctnn: Shared applies its layers to each of several inputs, but receives one "
                       "tensor: start the network with Inputs<...>, or use the layers (or a Branch) directly");
-        static_assert(!is_shapes<InputShape> || detail::SharedUses<InputShape>::valid,
+        static_assert(!is_shapes<InputShape> || detail::UniformParts<InputShape>::valid,
                       "ctnn: Shared applies one set of weights to each input, so its inputs need one "
                       "shape; give inputs of different shapes their own weights with Parallel<...>");
-        using uses = detail::SharedUses<InputShape>;
+        using uses = detail::UniformParts<InputShape>;
         using out = detail::list_output<typename uses::part, Layers...>;
         if constexpr (is_shapes<InputShape> && is_shape<out>)
             return repeated_shapes<uses::count, out>{};
@@ -79,9 +59,9 @@ struct Shared {
             return out{};
     }
     template <class InputShape>
-    using sublayers = detail::bind_layers<typename detail::SharedUses<InputShape>::part, Layers...>;
+    using sublayers = detail::bind_layers<typename detail::UniformParts<InputShape>::part, Layers...>;
     template <class InputShape, class Backend>
-    using impl = SharedImpl<typename detail::SharedUses<InputShape>::part, detail::SharedUses<InputShape>::count,
+    using impl = SharedImpl<typename detail::UniformParts<InputShape>::part, detail::UniformParts<InputShape>::count,
                             Backend, Layers...>;
 };
 
@@ -101,16 +81,8 @@ public:
     }
 
 private:
-    // A sample's uses are consecutive rows, so sample s of the global batch
-    // is rows Uses * s ... of the branch's: the random layers draw for each
-    // row what a single process would (core/context.hpp).
-    static LayerCall<Backend> every_use(const LayerCall<Backend>& call) {
-        LayerCall<Backend> uses = call;
-        uses.batch = call.batch * Uses;
-        uses.context.sample_offset = call.context.sample_offset * Uses;
-        uses.context.global_batch = call.context.global_batch * Uses;
-        return uses;
-    }
+    // A sample's uses are consecutive rows.
+    static LayerCall<Backend> every_use(const LayerCall<Backend>& call) { return call.rows_per_sample(Uses); }
 
     detail::BodyRunner<Part, Backend, Layers...> body_;
 };

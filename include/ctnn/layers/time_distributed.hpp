@@ -119,13 +119,7 @@ public:
     }
 
 private:
-    static LayerCall<Backend> steps(const LayerCall<Backend>& call) {
-        LayerCall<Backend> inner = call;
-        inner.batch = call.batch * Steps;
-        inner.context.sample_offset = call.context.sample_offset * Steps;
-        inner.context.global_batch = call.context.global_batch * Steps;
-        return inner;
-    }
+    static LayerCall<Backend> steps(const LayerCall<Backend>& call) { return call.rows_per_sample(Steps); }
 
     Inner inner_;
 };
