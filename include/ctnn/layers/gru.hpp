@@ -71,7 +71,7 @@ struct GruCell {
 
 } // namespace detail
 
-template <std::size_t Units, bool ReturnSequences = false>
-using GRU = RecurrentLayer<detail::GruCell, Units, ReturnSequences>;
+template <std::size_t Units, bool ReturnSequences = false, bool ReturnState = false>
+using GRU = RecurrentLayer<detail::GruCell, Units, ReturnSequences, ReturnState>;
 
 } // namespace ctnn

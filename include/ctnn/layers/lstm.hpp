@@ -65,7 +65,7 @@ struct LstmCell {
 
 } // namespace detail
 
-template <std::size_t Units, bool ReturnSequences = false>
-using LSTM = RecurrentLayer<detail::LstmCell, Units, ReturnSequences>;
+template <std::size_t Units, bool ReturnSequences = false, bool ReturnState = false>
+using LSTM = RecurrentLayer<detail::LstmCell, Units, ReturnSequences, ReturnState>;
 
 } // namespace ctnn

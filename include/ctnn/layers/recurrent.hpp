@@ -4,6 +4,16 @@
 // LSTM, GRU and SimpleRNN are its three spellings; a cell supplies only its
 // gate math and its name.
 //
+// Initial and final states, as Keras's initial_state and return_state: a
+// layer whose input is Shapes<Shape<T, F>, Shape<Units>> (LSTM: and a second
+// Shape<Units>, h then c) starts from those states instead of zeros, and one
+// declared with ReturnState gives Shapes<its output, Shape<Units> (h_T)>
+// (LSTM: and c_T). An encoder that hands its states to a decoder:
+//
+//   LSTM<128, false, true>,                               // out, h, c
+//   Parallel<RepeatVector<3>, Flatten, Flatten>,          // the output repeated; h, c as they are
+//   LSTM<128, true>,                                      // starts from h, c
+//
 // Parameters, in Keras's order and shapes (so Keras weights load as they
 // are): kernel (F, gates * Units), recurrent_kernel (Units, gates * Units),
 // bias (gates * Units; GRU: two rows, input and recurrent). Keras's
@@ -29,6 +39,8 @@
 #include "ctnn/core/epilogue.hpp"
 #include "ctnn/core/layer.hpp"
 #include "ctnn/core/parameters.hpp"
+#include "ctnn/core/row_parts.hpp"
+#include "ctnn/core/shapes.hpp"
 
 namespace ctnn {
 
@@ -42,16 +54,36 @@ struct SequenceShape {
     static constexpr std::size_t steps = InputShape::size / (features > 0 ? features : 1);
 };
 
+// What a recurrent layer reads: a sequence, and the initial states (h, and
+// c for a cell that carries one) where its input is Shapes<sequence, h, c>.
+// `valid` says whether the input is one of those; a rank-1 shape (an error
+// the layers report) reads as one step, so that nothing else fails to compile.
+template <class InputShape, bool Carry, std::size_t Units>
+struct RecurrentInput {
+    using sequence = InputShape;
+    static constexpr bool initial_state = false;
+    static constexpr bool valid = InputShape::rank == 2;
+};
+template <class Sequence, class... States, bool Carry, std::size_t Units>
+struct RecurrentInput<Shapes<Sequence, States...>, Carry, Units> {
+    using sequence = Sequence;
+    static constexpr bool initial_state = true;
+    static constexpr bool valid =
+        Sequence::rank == 2 && sizeof...(States) == (Carry ? 2 : 1) && (std::is_same_v<States, Shape<Units>> && ...);
+};
+
 // The time-major copy of batch-major rows, one sample per index:
-// to[t][b] = from[b][t], `width` floats each; `back` does the reverse.
+// to[t][b] = from[b][t], `width` floats each, a sample's rows
+// `sample_stride` floats apart in the batch-major array (more than steps *
+// width where its row holds states too); `back` does the reverse.
 struct TimeMajor {
     const float* from;
     float* to;
-    std::size_t batch, steps, width;
+    std::size_t batch, steps, width, sample_stride;
     bool back;
     CTNN_HOST_DEVICE void operator()(std::size_t b) const {
         for (std::size_t t = 0; t < steps; ++t) {
-            const std::size_t batch_major = (b * steps + t) * width;
+            const std::size_t batch_major = b * sample_stride + t * width;
             const std::size_t time_major = (t * batch + b) * width;
             const float* in = from + (back ? time_major : batch_major);
             float* out = to + (back ? batch_major : time_major);
@@ -61,14 +93,14 @@ struct TimeMajor {
 };
 
 // dh[b] += dy[b][t]: a sequence output's gradient at step t joins the one
-// that came back from step t + 1.
+// that came back from step t + 1 (a sample's dy `sample_stride` floats apart).
 struct AddStepGradient {
     const float* dy;
     float* dh;
-    std::size_t steps, t, units;
+    std::size_t sample_stride, t, units;
     CTNN_HOST_DEVICE void operator()(std::size_t i) const {
         const std::size_t b = i / units, j = i % units;
-        dh[i] += dy[(b * steps + t) * units + j];
+        dh[i] += dy[b * sample_stride + t * units + j];
     }
 };
 
@@ -140,11 +172,16 @@ struct CellBackward {
 template <class Layer, class InputShape, class Backend>
 class RecurrentImpl;
 
-template <template <std::size_t> class Cell, std::size_t Units, bool ReturnSequences = false>
+template <template <std::size_t> class Cell, std::size_t Units, bool ReturnSequences = false, bool ReturnState = false>
 struct RecurrentLayer {
     using cell = Cell<Units>;
     static constexpr std::size_t units = Units;
     static constexpr bool return_sequences = ReturnSequences;
+    static constexpr bool return_state = ReturnState;
+    // A sequence, or a sequence and the initial states (Shapes<...>).
+    static constexpr bool takes_several_inputs = true;
+    template <class InputShape>
+    using input = detail::RecurrentInput<InputShape, cell::carry, Units>;
 
     Initializer kernel_initializer = Initializer::glorot_uniform;
     Initializer recurrent_initializer = Initializer::orthogonal;
@@ -155,19 +192,30 @@ struct RecurrentLayer {
     template <std::size_t LayerIndex, class InputShape>
     static consteval auto output_shape() {
         static_assert(Units > 0, "ctnn: a recurrent layer (LSTM, GRU, SimpleRNN) needs at least one unit");
-        static_assert(InputShape::rank == 2,
+        static_assert(input<InputShape>::sequence::rank == 2,
                       "ctnn: a recurrent layer (LSTM, GRU, SimpleRNN) needs a sequence input "
                       "Shape<steps, features>, e.g. Input<7, 12>; put RepeatVector<steps> before it "
                       "to feed it a vector");
-        constexpr std::size_t steps = detail::SequenceShape<InputShape>::steps;
-        return std::conditional_t<ReturnSequences, Shape<steps, Units>, Shape<Units>>{};
+        static_assert(!is_shapes<InputShape> || input<InputShape>::valid,
+                      "ctnn: a recurrent layer takes its initial state as Shapes<Shape<steps, features>, "
+                      "Shape<units>> (LSTM: Shapes<Shape<steps, features>, Shape<units>, Shape<units>>, h "
+                      "then c)");
+        using sequence = typename input<InputShape>::sequence;
+        constexpr std::size_t steps = detail::SequenceShape<sequence>::steps;
+        using output = std::conditional_t<ReturnSequences, Shape<steps, Units>, Shape<Units>>;
+        if constexpr (!ReturnState)
+            return output{};
+        else if constexpr (cell::carry)
+            return Shapes<output, Shape<Units>, Shape<Units>>{};
+        else
+            return Shapes<output, Shape<Units>>{};
     }
     template <class InputShape>
     constexpr auto parameters() const {
         constexpr std::size_t width = cell::gates * Units;
         const Dims bias = cell::biases == 1 ? dims(width) : dims(cell::biases, width);
         return std::array{
-            ParameterArray{"kernel", dims(detail::SequenceShape<InputShape>::features, width),
+            ParameterArray{"kernel", dims(detail::SequenceShape<typename input<InputShape>::sequence>::features, width),
                            Layout::matrix, kernel_initializer},
             ParameterArray{"recurrent_kernel", dims(Units, width), Layout::matrix, recurrent_initializer},
             ParameterArray{"bias", bias, Layout::vector, bias_initializer}};
@@ -179,9 +227,17 @@ struct RecurrentLayer {
 template <class Layer, class InputShape, class Backend>
 class RecurrentImpl {
     using cell = typename Layer::cell;
-    static constexpr std::size_t steps = detail::SequenceShape<InputShape>::steps;
-    static constexpr std::size_t features = detail::SequenceShape<InputShape>::features;
+    using sequence = typename Layer::template input<InputShape>::sequence;
+    static constexpr std::size_t steps = detail::SequenceShape<sequence>::steps;
+    static constexpr std::size_t features = detail::SequenceShape<sequence>::features;
     static constexpr std::size_t units = Layer::units;
+    // Initial states after the sequence in each input row; final states
+    // after the output in each output row.
+    static constexpr bool initial_state = Layer::template input<InputShape>::initial_state;
+    static constexpr std::size_t states = cell::carry ? 2 : 1;
+    static constexpr std::size_t in_row = steps * features + (initial_state ? states * units : 0);
+    static constexpr std::size_t out_width = Layer::return_sequences ? steps * units : units;
+    static constexpr std::size_t out_row = out_width + (Layer::return_state ? states * units : 0);
     static constexpr std::size_t width = cell::gates * units;  // gate values per sample
     static constexpr std::size_t kernel_size = features * width;
     static constexpr std::size_t recurrent_size = units * width;
@@ -211,14 +267,21 @@ public:
         const Backend& backend = call.backend;
         const std::size_t batch = call.batch;
         const float* params = call.params;
-        backend.for_each(batch, detail::TimeMajor{x, inputs_.data(), batch, steps, features, false},
+        backend.for_each(batch, detail::TimeMajor{x, inputs_.data(), batch, steps, features, in_row, false},
                          steps * features);
         backend.gemm(Trans::no, Trans::no, steps * batch, width, features, 1.0f, inputs_.data(),
                      features, kernel(params), width, 0.0f, gates_.data(), width);
         epilogue::run_forward(backend, epilogue::store<epilogue::Rows<width>>(epilogue::chain(epilogue::Bias{bias(params)})),
                               gates_.data(), gates_.data(), steps * batch);
-        backend.fill(states_.data(), batch * units, 0.0f);
-        if constexpr (cell::carry) backend.fill(carries_.data(), batch * units, 0.0f);
+        if constexpr (initial_state) {
+            backend.for_each(batch * units, detail::TakePart{x, in_row, steps * features, units, states_.data()});
+            if constexpr (cell::carry)
+                backend.for_each(batch * units,
+                                 detail::TakePart{x, in_row, steps * features + units, units, carries_.data()});
+        } else {
+            backend.fill(states_.data(), batch * units, 0.0f);
+            if constexpr (cell::carry) backend.fill(carries_.data(), batch * units, 0.0f);
+        }
 
         for (std::size_t t = 0; t < steps; ++t) {
             float* gates = gates_.data() + t * batch * width;
@@ -226,12 +289,12 @@ public:
             float* recurrent = nullptr;
             if constexpr (apart) {
                 recurrent = recurrent_.data() + t * batch * width;
-                if (t == 0)
+                if (t == 0 && !initial_state)
                     backend.fill(recurrent, batch * width, 0.0f);
                 else
                     backend.gemm(Trans::no, Trans::no, batch, width, units, 1.0f, h_prev, units,
                                  recurrent_kernel(params), width, 0.0f, recurrent, width);
-            } else if (t > 0) {  // h_0 = 0 adds nothing
+            } else if (t > 0 || initial_state) {  // a zero h_0 adds nothing
                 backend.gemm(Trans::no, Trans::no, batch, width, units, 1.0f, h_prev, units,
                              recurrent_kernel(params), width, 1.0f, gates, width);
             }
@@ -242,11 +305,21 @@ public:
                              cost);
         }
 
+        const float* h_last = states_.data() + steps * batch * units;
         if constexpr (Layer::return_sequences)
-            backend.for_each(batch, detail::TimeMajor{states_.data() + batch * units, y, batch, steps, units, true},
+            backend.for_each(batch,
+                             detail::TimeMajor{states_.data() + batch * units, y, batch, steps, units, out_row, true},
                              steps * units);
+        else if constexpr (!Layer::return_state)
+            backend.copy(h_last, y, batch * units);
         else
-            backend.copy(states_.data() + steps * batch * units, y, batch * units);
+            backend.for_each(batch * units, detail::PutPart{h_last, units, y, out_row, 0});
+        if constexpr (Layer::return_state) {
+            backend.for_each(batch * units, detail::PutPart{h_last, units, y, out_row, out_width});
+            if constexpr (cell::carry)
+                backend.for_each(batch * units, detail::PutPart{carries_.data() + steps * batch * units, units, y,
+                                                                out_row, out_width + units});
+        }
         return y;
     }
 
@@ -257,12 +330,21 @@ public:
         float* grads = call.grads;
         float* dh = dh_.data();
         float* dc = dc_.data();
-        backend.fill(dh, batch * units, 0.0f);
-        backend.fill(dc, batch * units, 0.0f);
+        // The final states' gradients, where the layer returns them.
+        if constexpr (Layer::return_state)
+            backend.for_each(batch * units, detail::TakePart{dy, out_row, out_width, units, dh});
+        else
+            backend.fill(dh, batch * units, 0.0f);
+        if constexpr (Layer::return_state && cell::carry)
+            backend.for_each(batch * units, detail::TakePart{dy, out_row, out_width + units, units, dc});
+        else
+            backend.fill(dc, batch * units, 0.0f);
         for (std::size_t t = steps; t-- > 0;) {
             // The output's gradient at step t joins the one from step t + 1.
             if constexpr (Layer::return_sequences)
-                backend.for_each(batch * units, detail::AddStepGradient{dy, dh, steps, t, units});
+                backend.for_each(batch * units, detail::AddStepGradient{dy, dh, out_row, t, units});
+            else if (t == steps - 1 && Layer::return_state)  // the output is h_T, beside it
+                backend.for_each(batch * units, detail::AddStepGradient{dy, dh, out_row, 0, units});
             else if (t == steps - 1)
                 backend.copy(dy, dh, batch * units);
             const float* gates = gates_.data() + t * batch * width;
@@ -274,21 +356,23 @@ public:
             float* d_recurrent = apart ? d_recurrent_.data() + t * batch * width : d_gates;
             backend.for_each(batch, backward_rows{gates, recurrent, h_prev, c_prev, c, dh, dc, d_gates, d_recurrent},
                              cost);
-            // dL/dh_{t-1}: through the recurrent kernel, plus the cell's direct path.
-            if (t > 0)
+            // dL/dh_{t-1}: through the recurrent kernel, plus the cell's
+            // direct path; dL/dh_0 only for a given initial state.
+            if (t > 0 || initial_state)
                 backend.gemm(Trans::no, Trans::yes, batch, units, width, 1.0f, d_recurrent, width,
                              recurrent_kernel(params), width, cell::direct_path ? 1.0f : 0.0f, dh, units);
         }
 
-        // The kernels' gradients over all steps at once; h_0 = 0 adds nothing.
+        // The kernels' gradients over all steps at once; a zero h_0 adds nothing.
         const float* d_recurrent = apart ? d_recurrent_.data() : d_gates_.data();
         backend.gemm(Trans::yes, Trans::no, features, width, steps * batch, 1.0f, inputs_.data(), features,
                      d_gates_.data(), width, 0.0f, grads, width);
         float* recurrent_grad = grads + kernel_size;
-        if (steps > 1)
-            backend.gemm(Trans::yes, Trans::no, units, width, (steps - 1) * batch, 1.0f,
-                         states_.data() + batch * units, units, d_recurrent + batch * width, width, 0.0f,
-                         recurrent_grad, width);
+        constexpr std::size_t first = initial_state ? 0 : 1;  // the first step whose h_{t-1} counts
+        if (steps > first)
+            backend.gemm(Trans::yes, Trans::no, units, width, (steps - first) * batch, 1.0f,
+                         states_.data() + first * batch * units, units, d_recurrent + first * batch * width, width,
+                         0.0f, recurrent_grad, width);
         else
             backend.fill(recurrent_grad, recurrent_size, 0.0f);
         backend.column_sums(d_gates_.data(), steps * batch, width, grads + kernel_size + recurrent_size);
@@ -298,8 +382,14 @@ public:
         // The time-major input copy is no longer needed: it receives dL/dx.
         backend.gemm(Trans::no, Trans::yes, steps * batch, features, width, 1.0f, d_gates_.data(), width,
                      kernel(params), width, 0.0f, inputs_.data(), features);
-        backend.for_each(batch, detail::TimeMajor{inputs_.data(), dx, batch, steps, features, true},
+        backend.for_each(batch, detail::TimeMajor{inputs_.data(), dx, batch, steps, features, in_row, true},
                          steps * features);
+        // The initial states' gradients: what came back to h_0 (and c_0).
+        if constexpr (initial_state) {
+            backend.for_each(batch * units, detail::PutPart{dh, units, dx, in_row, steps * features});
+            if constexpr (cell::carry)
+                backend.for_each(batch * units, detail::PutPart{dc, units, dx, in_row, steps * features + units});
+        }
         return dx;
     }
 

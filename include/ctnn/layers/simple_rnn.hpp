@@ -41,7 +41,7 @@ struct SimpleRnnCell {
 
 } // namespace detail
 
-template <std::size_t Units, bool ReturnSequences = false>
-using SimpleRNN = RecurrentLayer<detail::SimpleRnnCell, Units, ReturnSequences>;
+template <std::size_t Units, bool ReturnSequences = false, bool ReturnState = false>
+using SimpleRNN = RecurrentLayer<detail::SimpleRnnCell, Units, ReturnSequences, ReturnState>;
 
 } // namespace ctnn
