@@ -58,6 +58,20 @@ TEST_CASE("Sequential: constructor arguments configure layers of their type, in 
     CHECK(defaults.layer<3>().rate == 0.5f);
 }
 
+TEST_CASE("Sequential: constructor arguments reach layers inside others, counted where they are declared") {
+    using Net = ctnn::Sequential<ctnn::Inputs<ctnn::Shape<4>, ctnn::Shape<4>>,
+                                 ctnn::Shared<ctnn::Dense<3>, ctnn::Dropout>, ctnn::Concatenate,
+                                 ctnn::Residual<ctnn::Dense<6>, ctnn::Dropout>, ctnn::Dropout, ctnn::Dense<2>>;
+    const Net net{ctnn::Dropout{0.1f}, ctnn::Seed{3}, ctnn::Dropout{0.2f}, ctnn::Dropout{0.3f}};
+    CHECK(ctnn::detail::config_at<1>(net.layer<1>().body).rate == 0.1f);
+    CHECK(ctnn::detail::config_at<1>(net.layer<3>().body).rate == 0.2f);
+    CHECK(net.layer<4>().rate == 0.3f);
+    // Fewer arguments than layers: the later ones keep their defaults.
+    const Net partly{ctnn::Dropout{0.1f}};
+    CHECK(ctnn::detail::config_at<1>(partly.layer<3>().body).rate == 0.5f);
+    CHECK(partly.layer<4>().rate == 0.5f);
+}
+
 TEST_CASE("Sequential: the seed fixes the initial weights") {
     Net a{ctnn::Seed{1}}, b{ctnn::Seed{1}}, c{ctnn::Seed{2}};
     std::vector<float> pa(a.parameters().begin(), a.parameters().end());

@@ -56,7 +56,7 @@ TEST_CASE_TEMPLATE("a siamese network trains with fit on joined inputs, and eval
     const Pairs train = pairs(512, 1), test = pairs(256, 2);
     const ctnn::data::Dataset training{ctnn::data::join_inputs(train.first, train.second), train.labels};
     const ctnn::data::Dataset testing{ctnn::data::join_inputs(test.first, test.second), test.labels};
-    Net net{ctnn::Seed{4}};
+    Net net{ctnn::Seed{4}, ctnn::Dropout{0.1f}};  // the Dropout inside Shared
     const float before = ctnn::evaluate(net, testing).accuracy;
     ctnn::fit(net, ctnn::Adam{0.02f}, ctnn::CategoricalCrossEntropy{}, training,
               {.epochs = 8, .batch_size = 32, .seed = 3, .verbosity = ctnn::Verbosity::silent});

@@ -63,16 +63,6 @@ struct first_shape<Inputs<Parts...>> {
 template <class T, class... Candidates>
 concept one_of = (std::is_same_v<T, Candidates> || ...);
 
-// Position of the N-th layer of type T in Layers, or npos.
-template <class T, std::size_t N, class... Layers>
-constexpr std::size_t nth_position() {
-    constexpr std::array<bool, sizeof...(Layers)> same{std::is_same_v<T, Layers>...};
-    std::size_t seen = 0;
-    for (std::size_t i = 0; i < same.size(); ++i)
-        if (same[i] && seen++ == N) return i;
-    return std::numeric_limits<std::size_t>::max();
-}
-
 // Where layer LayerIndex's arrays start in the flat buffers: every layer
 // owns its arrays in list order, fused or not.
 template <std::size_t LayerIndex, class... Bound>
@@ -172,6 +162,9 @@ class Network {
     using bound_layers = detail::bind_layers<typename detail::first_shape<First>::type, Layers...>;
     using groups = detail::group_layers<bound_layers, rules, F>;
     using configs = detail::ConfigList<First, Layers...>;
+    // Every layer, those inside others included, depth-first: what
+    // constructor arguments configure (core/config_list.hpp).
+    using config_entries = detail::config_entries<First, Layers...>;
     using input = typename detail::first_shape<First>::type;
     using passes = detail::Passes<device, groups, input>;
     // The same layers one by one, sharing the buffers: run when a forward
@@ -201,11 +194,12 @@ public:
     using on = Network<OtherBackend, F, First, Layers...>;
 
     // Arguments configure layers by type: the n-th argument of type L goes to
-    // the n-th layer of type L; the others keep their defaults. A Seed
-    // argument seeds the weight initialisation; a Backend argument is the
-    // backend the network runs on.
+    // the n-th layer of type L, counted depth-first (a layer inside a Shared
+    // branch or a Residual body counts where it is declared); the others keep
+    // their defaults. A Seed argument seeds the weight initialisation; a
+    // Backend argument is the backend the network runs on.
     template <class... Args>
-        requires(detail::one_of<Args, Seed, Backend, Layers...> && ...)
+        requires((detail::one_of<Args, Seed, Backend> || detail::nth_of_type<Args, 0, config_entries>::found) && ...)
     explicit Network(const Args&... args)
         : backend_(choose_backend(args...)),
           configs_(configure(std::index_sequence_for<Args...>{}, args...)),
@@ -585,31 +579,23 @@ private:
     template <class... Args, std::size_t... A>
     static configs configure(std::index_sequence<A...>, const Args&... args) {
         configs result;
-        (assign<position_for<A, Args...>()>(result, args), ...);
+        (assign<A, Args...>(result, args), ...);
         return result;
     }
 
-    // The layer that the K-th constructor argument configures.
+    // The K-th constructor argument goes to the layer it configures.
     template <std::size_t K, class... Args>
-    static constexpr std::size_t position_for() {
-        using arg = boost::mp11::mp_at_c<boost::mp11::mp_list<Args...>, K>;
-        if constexpr (std::is_same_v<arg, Seed> || std::is_same_v<arg, Backend>) {
-            return std::numeric_limits<std::size_t>::max();
-        } else {
-            constexpr std::size_t earlier = boost::mp11::mp_count<
-                boost::mp11::mp_take_c<boost::mp11::mp_list<Args...>, K>, arg>::value;
-            constexpr std::size_t position = detail::nth_position<arg, earlier, First, Layers...>();
-            static_assert(position != std::numeric_limits<std::size_t>::max(),
-                          "ctnn: more constructor arguments of a layer type than layers of that "
-                          "type in the network");
-            return position;
+    static void assign(configs& result, const boost::mp11::mp_at_c<boost::mp11::mp_list<Args...>, K>& arg) {
+        using type = boost::mp11::mp_at_c<boost::mp11::mp_list<Args...>, K>;
+        if constexpr (!std::is_same_v<type, Seed> && !std::is_same_v<type, Backend>) {
+            constexpr std::size_t earlier =
+                boost::mp11::mp_count<boost::mp11::mp_take_c<boost::mp11::mp_list<Args...>, K>, type>::value;
+            using place = detail::nth_of_type<type, earlier, config_entries>;
+            static_assert(place::found, "ctnn: more constructor arguments of a layer type than layers of that "
+                                        "type in the network");
+            if constexpr (place::found)
+                detail::assign_at(result, typename boost::mp11::mp_at_c<config_entries, place::index>::path{}, arg);
         }
-    }
-
-    template <std::size_t Position, class Arg>
-    static void assign(configs& result, const Arg& arg) {
-        if constexpr (Position != std::numeric_limits<std::size_t>::max())
-            detail::config_at<Position>(result) = arg;
     }
 
     template <class... Args>

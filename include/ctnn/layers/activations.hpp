@@ -88,7 +88,7 @@ struct LeakyReLU : ActivationLayer<ops::LeakyRelu> {
     static constexpr std::string_view type_name = "LeakyReLU";
     // Keras's default slope. It must be positive: the backward pass reads the
     // branch from the sign of the output.
-    explicit LeakyReLU(float negative_slope = 0.3f) : alpha(negative_slope) {
+    constexpr explicit LeakyReLU(float negative_slope = 0.3f) : alpha(negative_slope) {
         if (!(alpha > 0.0f)) throw std::invalid_argument("ctnn: LeakyReLU needs a positive slope");
     }
     float alpha;

@@ -46,7 +46,7 @@ class DropoutImpl;
 struct Dropout : ElementwiseLayer {
     static constexpr std::string_view type_name = "Dropout";
 
-    explicit Dropout(float drop_rate = 0.5f) : rate(drop_rate) {
+    constexpr explicit Dropout(float drop_rate = 0.5f) : rate(drop_rate) {
         if (!(rate >= 0.0f && rate < 1.0f))
             throw std::invalid_argument("ctnn: Dropout rate must be in [0, 1)");
     }

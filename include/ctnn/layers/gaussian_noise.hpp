@@ -36,7 +36,7 @@ class GaussianNoiseImpl;
 struct GaussianNoise : ElementwiseLayer {
     static constexpr std::string_view type_name = "GaussianNoise";
 
-    explicit GaussianNoise(float standard_deviation = 0.1f) : stddev(standard_deviation) {
+    constexpr explicit GaussianNoise(float standard_deviation = 0.1f) : stddev(standard_deviation) {
         if (!(stddev >= 0.0f))
             throw std::invalid_argument("ctnn: GaussianNoise needs a non-negative stddev");
     }
