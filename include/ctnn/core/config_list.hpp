@@ -49,35 +49,38 @@ struct ConfigEntry {
     using layer = Layer;
 };
 
+template <class T>
+inline constexpr bool is_config_list = false;
+template <class... T>
+inline constexpr bool is_config_list<ConfigList<T...>> = true;
+
 // A layer that holds others keeps their descriptors in `body`, a ConfigList.
 template <class Layer>
 struct body_of {
     using type = boost::mp11::mp_list<>;
 };
 template <class Layer>
-    requires requires(Layer& layer) { []<class... T>(ConfigList<T...>&) {}(layer.body); }
+    requires requires(Layer& layer) { requires is_config_list<std::remove_cvref_t<decltype(layer.body)>>; }
 struct body_of<Layer> {
     using type = boost::mp11::mp_rename<std::remove_cvref_t<decltype(std::declval<Layer&>().body)>, boost::mp11::mp_list>;
 };
 
-template <class Path, class List>
+template <class Path, class List, class Indices = std::make_index_sequence<boost::mp11::mp_size<List>::value>>
 struct list_entries;
 // The entry of a layer at Path, then those of the layers it holds.
 template <class Path, class Layer>
 using layer_entries = boost::mp11::mp_push_front<typename list_entries<Path, typename body_of<Layer>::type>::type,
                                                  ConfigEntry<Path, Layer>>;
-template <std::size_t... P, class... T>
-struct list_entries<ConfigPath<P...>, boost::mp11::mp_list<T...>> {
-    using type = decltype([]<std::size_t... I>(std::index_sequence<I...>) {
-        return boost::mp11::mp_append<boost::mp11::mp_list<>, layer_entries<ConfigPath<P..., I>, T>...>{};
-    }(std::index_sequence_for<T...>{}));
+template <std::size_t... P, class... T, std::size_t... I>
+struct list_entries<ConfigPath<P...>, boost::mp11::mp_list<T...>, std::index_sequence<I...>> {
+    using type = boost::mp11::mp_append<boost::mp11::mp_list<>, layer_entries<ConfigPath<P..., I>, T>...>;
 };
 
 // Every layer of a list, depth-first: mp_list<ConfigEntry<path, layer>...>.
 template <class... T>
 using config_entries = typename list_entries<ConfigPath<>, boost::mp11::mp_list<T...>>::type;
 
-// The path of the N-th entry of type Arg, or none (an empty list).
+// Where the N-th entry of type Arg is in Entries (index; found: whether there is one).
 template <class Arg, std::size_t N, class Entries>
 struct nth_of_type {
     static constexpr std::size_t index = [] {

@@ -33,6 +33,14 @@ namespace detail {
 
 // The layers bound each to its input: BoundLayer<k + 1, Layer k, Part k>;
 // none where the counts differ (an error Parallel reports).
+template <class Parts, class Layers, class Indices>
+struct bind_each {
+    using type = boost::mp11::mp_list<>;
+};
+template <class... Parts, class... Layers, std::size_t... K>
+struct bind_each<Shapes<Parts...>, boost::mp11::mp_list<Layers...>, std::index_sequence<K...>> {
+    using type = boost::mp11::mp_list<BoundLayer<K + 1, Layers, Parts>...>;
+};
 template <class InputShape, class... Layers>
 struct ParallelBinding {
     using bound = boost::mp11::mp_list<>;
@@ -41,9 +49,8 @@ struct ParallelBinding {
 template <class... Parts, class... Layers>
     requires(sizeof...(Parts) == sizeof...(Layers))
 struct ParallelBinding<Shapes<Parts...>, Layers...> {
-    using bound = decltype([]<std::size_t... K>(std::index_sequence<K...>) {
-        return boost::mp11::mp_list<BoundLayer<K + 1, Layers, Parts>...>{};
-    }(std::index_sequence_for<Layers...>{}));
+    using bound = typename bind_each<Shapes<Parts...>, boost::mp11::mp_list<Layers...>,
+                                     std::index_sequence_for<Layers...>>::type;
     static constexpr bool valid = true;
 };
 
