@@ -78,6 +78,17 @@ TEST_CASE_TEMPLATE_DEFINE(
 }
 
 TEST_CASE_TEMPLATE_DEFINE(
+    "branches and merges on a device backend equal the CPU's", Device,
+    branches) {
+    using Pair = ctnn::Shapes<Shape<1, 6, 6>, Shape<1, 6, 6>>;
+    check_matches_cpu<Device, Pair>({}, ctnn::Shared<ctnn::Conv2D<2, 3>, ctnn::BatchNorm, ctnn::ReLU, ctnn::Flatten>{},
+                                    ctnn::Concatenate{}, ctnn::Dense<3>{});
+    check_matches_cpu<Device, ctnn::Shapes<Shape<1, 6, 6>, Shape<5>>>(
+        {}, ctnn::Parallel<ctnn::Branch<ctnn::Conv2D<2, 3>, ctnn::Flatten, ctnn::Dense<4>>, ctnn::Dense<4>>{},
+        ctnn::Add{}, ctnn::Tanh{});
+}
+
+TEST_CASE_TEMPLATE_DEFINE(
     "recurrent layers on a device backend equal the CPU's", Device,
     recurrent) {
     check_matches_cpu<Device, Shape<4, 3>>({}, ctnn::LSTM<5>{});
@@ -92,6 +103,11 @@ TEST_CASE_TEMPLATE_DEFINE(
     check_matches_cpu<Device, Shape<7, 12>>({}, ctnn::LSTM<8>{}, ctnn::RepeatVector<3>{},
                                             ctnn::LSTM<8, true>{},
                                             ctnn::TimeDistributed<ctnn::Dense<12>>{}, ctnn::Softmax{});
+    // The encoder's final states start the decoder.
+    check_matches_cpu<Device, Shape<7, 12>>({}, ctnn::LSTM<8, false, true>{},
+                                            ctnn::Parallel<ctnn::RepeatVector<3>, ctnn::Flatten, ctnn::Flatten>{},
+                                            ctnn::LSTM<8, true>{}, ctnn::TimeDistributed<ctnn::Dense<12>>{});
+    check_matches_cpu<Device, ctnn::Shapes<Shape<4, 3>, Shape<5>>>({}, ctnn::GRU<5, true, true>{});
 }
 
 // Each fused group, against the CPU, and fused against unfused on the device.
@@ -164,6 +180,6 @@ TEST_CASE_TEMPLATE_DEFINE(
 //   CTNN_EQUIVALENCE_CASES(CTNN_RUN)
 #define CTNN_EQUIVALENCE_CASES(X)                                                                     \
     X(dense_and_activations) X(dropout_and_noise) X(softmax) X(conv2d) X(pooling) \
-    X(batch_norm) X(residual) X(recurrent) X(fused_groups) X(losses)
+    X(batch_norm) X(residual) X(branches) X(recurrent) X(fused_groups) X(losses)
 
 } // namespace ctnn::testing::equivalence
