@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "ctnn/core/layer.hpp"
+#include "ctnn/core/view.hpp"
 #include "ctnn/core/shapes.hpp"
 
 namespace ctnn {
@@ -42,9 +43,6 @@ struct Joined<Shapes<Shape<First, Rest...>, Parts...>> {
 
 } // namespace detail
 
-template <class Backend>
-class ConcatenateImpl;
-
 struct Concatenate {
     static constexpr std::string_view type_name = "Concatenate";
     static constexpr bool takes_several_inputs = true;
@@ -60,18 +58,7 @@ struct Concatenate {
         return typename detail::Joined<InputShape>::type{};
     }
     template <class InputShape, class Backend>
-    using impl = ConcatenateImpl<Backend>;
-};
-
-template <class Backend>
-class ConcatenateImpl {
-public:
-    explicit ConcatenateImpl(const Concatenate&) {}
-
-    const float* forward(const LayerCall<Backend>&, const float* x, float*) { return x; }
-    float* backward(const LayerCall<Backend>&, const float*, const float*, float* dy, float* dx) {
-        return dx ? dy : nullptr;
-    }
+    using impl = ViewImpl<Backend>;
 };
 
 } // namespace ctnn

@@ -6,11 +6,9 @@
 #include <string_view>
 
 #include "ctnn/core/layer.hpp"
+#include "ctnn/core/view.hpp"
 
 namespace ctnn {
-
-template <class Backend>
-class FlattenImpl;
 
 struct Flatten {
     static constexpr std::string_view type_name = "Flatten";
@@ -20,18 +18,7 @@ struct Flatten {
         return Shape<InputShape::size>{};
     }
     template <class InputShape, class Backend>
-    using impl = FlattenImpl<Backend>;
-};
-
-template <class Backend>
-class FlattenImpl {
-public:
-    explicit FlattenImpl(const Flatten&) {}
-
-    const float* forward(const LayerCall<Backend>&, const float* x, float*) { return x; }
-    float* backward(const LayerCall<Backend>&, const float*, const float*, float* dy, float* dx) {
-        return dx ? dy : nullptr;
-    }
+    using impl = ViewImpl<Backend>;
 };
 
 } // namespace ctnn

@@ -8,11 +8,9 @@
 #include <string_view>
 
 #include "ctnn/core/layer.hpp"
+#include "ctnn/core/view.hpp"
 
 namespace ctnn {
-
-template <class Backend>
-class ReshapeImpl;
 
 template <std::size_t... Dims>
 struct Reshape {
@@ -25,19 +23,7 @@ struct Reshape {
         return Shape<Dims...>{};
     }
     template <class InputShape, class Backend>
-    using impl = ReshapeImpl<Backend>;
-};
-
-template <class Backend>
-class ReshapeImpl {
-public:
-    template <std::size_t... Dims>
-    explicit ReshapeImpl(const Reshape<Dims...>&) {}
-
-    const float* forward(const LayerCall<Backend>&, const float* x, float*) { return x; }
-    float* backward(const LayerCall<Backend>&, const float*, const float*, float* dy, float* dx) {
-        return dx ? dy : nullptr;
-    }
+    using impl = ViewImpl<Backend>;
 };
 
 } // namespace ctnn
