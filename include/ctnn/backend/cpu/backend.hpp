@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
+#include "ctnn/backend/cpu/bf16_gemm.hpp"
 #include "ctnn/backend/cpu/buffer.hpp"
 #include "ctnn/backend/cpu/convolution.hpp"
 #include "ctnn/backend/cpu/core_sharing.hpp"
@@ -18,10 +21,30 @@
 
 namespace ctnn::backend {
 
+// What the matrix products (Dense, Conv2D, the recurrent layers' gates) take
+// as inputs: float, or bfloat16 summed in float (backend/cpu/bf16_gemm.hpp).
+// Weights, gradients, optimizer state and every other operation stay float,
+// as in Keras's "mixed_bfloat16" policy or PyTorch's CPU autocast. Products
+// of a few rows (batch-1 inference, small_gemm.hpp) stay float: there the
+// rounding would cost more than the arithmetic.
+enum class Precision { fp32, bf16 };
+
 class Cpu {
 public:
     static constexpr std::string_view name = "CPU";
     static constexpr bool host_memory = true;
+
+    Cpu() = default;
+    // Cpu{Precision::bf16}: opt-in mixed precision, on CPUs with AMX or
+    // AVX512-BF16 (cpu::bf16::supported()); elsewhere it throws, saying so.
+    explicit Cpu(Precision products) : precision_(products) {
+        if (products == Precision::bf16 && !cpu::bf16::supported())
+            throw std::runtime_error(
+                "ctnn: Precision::bf16 needs a CPU with AMX (Intel Sapphire Rapids or later) or "
+                "AVX512-BF16 (AMD Zen 4, Intel Cooper Lake); this one has neither: use "
+                "Precision::fp32");
+    }
+    Precision precision() const { return precision_; }
 
     template <class T>
     using buffer = cpu::AlignedVector<T>;
@@ -39,6 +62,8 @@ public:
         const bool ta = transpose_a == Trans::yes, tb = transpose_b == Trans::yes;
         if (m <= small_batch && !ta && !tb && beta == 0.0f)
             return cpu::small_gemm(m, n, k, alpha, a, lda, b, ldb, c, ldc);
+        if (precision_ == Precision::bf16)
+            return cpu::bf16::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         cpu::OpenBlas::instance().sgemm(ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b,
                                         int(ldb), beta, c, int(ldc));
     }
@@ -124,6 +149,9 @@ public:
         cpu::ChunkedConvolution<Geometry>::backward(*this, kernel, x, y, dy, dx, kernel_gradient,
                                                     bias_gradient, batch, workspace, sink);
     }
+
+private:
+    Precision precision_ = Precision::fp32;
 };
 
 static_assert(Backend<Cpu>);
