@@ -25,8 +25,9 @@
 // and ends with "exact-match accuracy: NN.NN%" over the test pairs. Writes
 // end_to_end_sum_history.png and end_to_end_sum.h5 (the weights of the
 // epoch with the best validation loss).
-// Usage: end_to_end_sum [--small] [--epochs N] [--pairs-per-epoch N] [mnist-directory]
-// (--small: number_reader's 6/16/32/32 VGG as the reader, for a quick run).
+// Usage: end_to_end_sum [--small] [--bf16] [--epochs N] [--pairs-per-epoch N] [mnist-directory]
+// (--small: number_reader's 6/16/32/32 VGG as the reader, for a quick run;
+// --bf16: matrix products in bf16 on CPUs with AMX or AVX512-BF16).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -113,6 +114,7 @@ void print_wrong_sums(Net& net, const data::Dataset& test) {
 
 struct Plan {
     std::size_t epochs = 20, pairs_per_epoch = 51'200, batch = 64;
+    bool bf16 = false;
 };
 
 template <class Reader>
@@ -121,7 +123,7 @@ int run(const data::TrainTest& mnist, const Plan& plan) {
     const NumberImages train_images(mnist.train), test_images(mnist.test);
     const data::Dataset validation = sum_set(train_images, 5'000, validation_seed);
     const data::Dataset test = sum_set(test_images, 10'000, test_seed);
-    Net net{Seed{7}};
+    Net net{Seed{7}, cpu_backend(plan.bf16)};
     summary(net, std::cout);
     std::printf("%zu training pairs an epoch, made on the fly; %zu validation and %zu test pairs\n",
                 plan.pairs_per_epoch, validation.size(), test.size());
@@ -161,12 +163,14 @@ int main(int argc, char** argv) try {
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--small") {
             small = true;
+        } else if (args[i] == "--bf16") {
+            plan.bf16 = true;
         } else if ((args[i] == "--epochs" || args[i] == "--pairs-per-epoch") && i + 1 < args.size()) {
             const std::size_t value = std::stoul(args[i + 1]);
             (args[i] == "--epochs" ? plan.epochs : plan.pairs_per_epoch) = value;
             ++i;
         } else if (args[i].starts_with("--")) {
-            throw std::invalid_argument(args[i] + ": not --small, --epochs N or --pairs-per-epoch N");
+            throw std::invalid_argument(args[i] + ": not --small, --bf16, --epochs N or --pairs-per-epoch N");
         } else {
             where.positional.push_back(args[i]);
         }

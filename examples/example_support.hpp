@@ -83,6 +83,17 @@ inline void print_blas() {
                 blas.threading.c_str(), blas.threads, blas.threads == 1 ? "" : "s");
 }
 
+// The CPU backend, with --bf16 in mixed precision: matrix products in bf16
+// summed in float (backend/cpu/bf16_gemm.hpp); a CPU without AMX or
+// AVX512-BF16 refuses it with a message.
+inline ctnn::backend::Cpu cpu_backend(bool bf16) {
+    if (!bf16) return {};
+    ctnn::backend::Cpu cpu{ctnn::backend::Precision::bf16};
+    std::printf("matrix products in bf16 (%s kernel), summed in float; weights and updates in float\n",
+                ctnn::backend::cpu::bf16::kernel_name(ctnn::backend::cpu::bf16::kernel()));
+    return cpu;
+}
+
 // The backend a network runs on, and on the host its BLAS.
 template <class Net>
 void print_backend(const Net& net) {

@@ -34,8 +34,10 @@
 // trained on the numbers as text, and the pipeline on 10,000 test pairs:
 // both images read by the widest VGG, the numbers added by the adder, the
 // answer compared with the true sum.
-// Usage: number_reader [--model lenet|lenet_vgg|vgg_small|vgg_wide] [mnist-directory]
-// (--model trains that one only).
+// Usage: number_reader [--model lenet|lenet_vgg|vgg_small|vgg_wide] [--epochs N] [--bf16] [mnist-directory]
+// (--model trains that one only; --epochs N replaces each model's epochs;
+// --bf16 runs the readers' matrix products in bf16 on CPUs with AMX or
+// AVX512-BF16).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -184,9 +186,9 @@ void add_read_numbers(Reader& reader, const Images& images) {
 }
 
 template <class Model>
-Score train(const char* model, const char* name, const Images& images, std::size_t epochs) {
+Score train(const char* model, const char* name, const Images& images, std::size_t epochs, bool bf16) {
     using Net = typename Model::template on<backend::Cpu>;
-    Net net{Seed{7}};
+    Net net{Seed{7}, cpu_backend(bf16)};
     std::printf("\n%s\n", model);
     summary(net, std::cout);
 
@@ -242,14 +244,25 @@ void plot_samples(const Images& images) {
 int main(int argc, char** argv) try {
     std::vector<std::string> args(argv + 1, argv + argc);
     std::string only;
-    if (args.size() >= 2 && args[0] == "--model") {
-        only = args[1];
-        args.erase(args.begin(), args.begin() + 2);
+    bool bf16 = false;
+    std::size_t epochs = 0;  // 0: each model's own (10, and 16 for the wide VGG)
+    ExampleArgs where;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--model" && i + 1 < args.size()) {
+            only = args[++i];
+        } else if (args[i] == "--epochs" && i + 1 < args.size()) {
+            epochs = std::stoul(args[++i]);
+        } else if (args[i] == "--bf16") {
+            bf16 = true;
+        } else if (args[i].starts_with("--")) {
+            throw std::invalid_argument(args[i] + ": not --model NAME, --epochs N or --bf16");
+        } else {
+            where.positional.push_back(args[i]);
+        }
     }
     if (!only.empty() && only != "lenet" && only != "lenet_vgg" && only != "vgg_small" && only != "vgg_wide")
         throw std::invalid_argument("--model " + only + ": not lenet, lenet_vgg, vgg_small or vgg_wide");
-    ExampleArgs where;
-    where.positional = args;
+    auto epochs_or = [&](std::size_t own) { return epochs ? epochs : own; };
     Images images{data::load_mnist(example_data_dir(where, "mnist"))};
     print_blas();
     std::printf("training images made on the fly from %zu MNIST digits; %zu validation and %zu test numbers\n",
@@ -258,10 +271,10 @@ int main(int argc, char** argv) try {
 
     std::vector<Score> scores;
     auto wanted = [&](const char* name) { return only.empty() || only == name; };
-    if (wanted("lenet")) scores.push_back(train<LeNet>("LeNet", "lenet", images, 10));
-    if (wanted("lenet_vgg")) scores.push_back(train<LeNetVgg>("LeNet, 3x3 stacks", "lenet_vgg", images, 10));
-    if (wanted("vgg_small")) scores.push_back(train<SmallVgg>("VGG 6/16/32/32", "vgg_small", images, 10));
-    if (wanted("vgg_wide")) scores.push_back(train<WideVgg>("VGG 32/64/128/128", "vgg_wide", images, 16));
+    if (wanted("lenet")) scores.push_back(train<LeNet>("LeNet", "lenet", images, epochs_or(10), bf16));
+    if (wanted("lenet_vgg")) scores.push_back(train<LeNetVgg>("LeNet, 3x3 stacks", "lenet_vgg", images, epochs_or(10), bf16));
+    if (wanted("vgg_small")) scores.push_back(train<SmallVgg>("VGG 6/16/32/32", "vgg_small", images, epochs_or(10), bf16));
+    if (wanted("vgg_wide")) scores.push_back(train<WideVgg>("VGG 32/64/128/128", "vgg_wide", images, epochs_or(16), bf16));
 
     std::printf("\n%zu test numbers (MNIST's test digits), batch %zu:\n", images.test_set.size(), batch_size);
     std::printf("  %-20s %9s %7s %14s %9s\n", "model", "params", "epochs", "test accuracy", "train s");
