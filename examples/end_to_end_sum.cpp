@@ -23,8 +23,9 @@
 //
 // Prints the summary, progress, the most frequent wrong sums (true -> given),
 // and ends with "exact-match accuracy: NN.NN%" over the test pairs. Writes
-// end_to_end_sum_history.png and end_to_end_sum.h5 (the weights of the
-// epoch with the best validation loss).
+// end_to_end_sum_history.png, end_to_end_sum_reader_layer1.png (the shared
+// reader's first maps, from branch_network<1>) and end_to_end_sum.h5 (the
+// weights of the epoch with the best validation loss).
 // Usage: end_to_end_sum [--small] [--bf16] [--epochs N] [--pairs-per-epoch N] [mnist-directory]
 // (--small: number_reader's 6/16/32/32 VGG as the reader, for a quick run;
 // --bf16: matrix products in bf16 on CPUs with AMX or AVX512-BF16).
@@ -33,6 +34,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -147,6 +149,12 @@ int run(const data::TrainTest& mnist, const Plan& plan) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     load_weights("end_to_end_sum.h5", net);
     write_history(history, "end_to_end_sum");
+    // The shared reader alone (a network of its own), on the first test image.
+    auto reader = branch_network<1>(net);
+    const std::span<const float> first_image(test.inputs.data(), NumberImages::size);
+    plot_png_and_svg("end_to_end_sum_reader_layer1", [&](const std::string& file) {
+        plot::activations<3>(reader, first_image, file, {.title = "The shared reader's first convolution after ReLU"});
+    });
     print_wrong_sums(net, test);
     std::printf("training: %.0f s for %zu epochs\n", seconds, history.epochs.size());
     std::printf("exact-match accuracy: %.2f%%\n", 100.0 * sequence_accuracy(net, test).per_sequence());

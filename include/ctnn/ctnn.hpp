@@ -14,6 +14,7 @@
 #include "ctnn/layers/add.hpp"
 #include "ctnn/layers/batch_norm.hpp"
 #include "ctnn/layers/branch.hpp"
+#include "ctnn/layers/branch_network.hpp"
 #include "ctnn/layers/concatenate.hpp"
 #include "ctnn/layers/conv2d.hpp"
 #include "ctnn/layers/dense.hpp"

@@ -70,6 +70,12 @@ constexpr std::size_t parameter_offset(mp_list<Bound...>) {
     return ((Bound::index < LayerIndex ? Bound::param_count : 0) + ... + std::size_t{0});
 }
 
+// Where its state starts: the state arrays follow the same order.
+template <std::size_t LayerIndex, class... Bound>
+constexpr std::size_t state_offset(mp_list<Bound...>) {
+    return ((Bound::index < LayerIndex ? Bound::state_count : 0) + ... + std::size_t{0});
+}
+
 // The group whose last layer is LayerIndex, or npos.
 template <std::size_t LayerIndex, class... G>
 constexpr std::size_t group_ending_at(mp_list<G...>) {
@@ -474,6 +480,10 @@ private:
 
     template <class, Fusion, class, class...>
     friend class Network;
+    // layers/branch_network.hpp: a branch's layers as a network, configured
+    // as they are here.
+    template <std::size_t, class Net>
+    friend auto branch_network(const Net& net);
 
     template <std::size_t LayerIndex>
     using bound_layer = boost::mp11::mp_at_c<bound_layers, LayerIndex - 1>;
