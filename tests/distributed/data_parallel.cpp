@@ -2,7 +2,8 @@
 // against a single-process fit at the global batch, which rank 0 runs too.
 //   data_parallel equivalence   the MLP (dropout, L2, Adam) and a CNN with
 //                               BatchNorm, synchronised and not; the MLP
-//                               on a stream (data/stream.hpp)
+//                               on a stream (data/stream.hpp); a siamese
+//                               network whose shared branch drops out
 //   data_parallel resume        a checkpoint written by a data-parallel run
 //                               resumes on one process, and one written by
 //                               one process resumes data-parallel
@@ -33,6 +34,12 @@ using Mlp = ctnn::Sequential<ctnn::Input<12>, ctnn::Dense<16>, ctnn::Tanh, ctnn:
                              ctnn::Softmax>;
 using Cnn = ctnn::Sequential<ctnn::Input<1, 8, 8>, ctnn::GaussianNoise, ctnn::Conv2D<4, 3>, ctnn::BatchNorm,
                              ctnn::ReLU, ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<3>, ctnn::Softmax>;
+
+// Two inputs through one shared branch with a Dropout: each process draws
+// the masks of its rows where one process would (LayerCall::rows_per_sample).
+using Siamese = ctnn::Sequential<ctnn::Inputs<ctnn::Shape<6>, ctnn::Shape<6>>,
+                                 ctnn::Shared<ctnn::Dense<8>, ctnn::Tanh, ctnn::Dropout>, ctnn::Concatenate,
+                                 ctnn::Dense<3>, ctnn::Softmax>;
 
 int failures = 0;
 
@@ -192,6 +199,9 @@ int main(int argc, char** argv) {
     if (mode == "equivalence") {
         compare<Mlp>(mpi, "MLP with dropout", ctnn::Adam{0.01f}, train, validation, false, ctnn::Dropout{0.3f});
         compare_streamed(mpi, train);
+        // The same rows as two inputs of 6 features each.
+        compare<Siamese>(mpi, "siamese, shared branch with dropout", ctnn::Adam{0.01f}, train, validation, false,
+                         ctnn::Dropout{0.3f});
         const auto images = three_classes(100, 64, 3), image_validation = three_classes(37, 64, 4);
         compare<Cnn>(mpi, "CNN, synchronised BatchNorm", ctnn::SGD{0.05f, 0.9f}, images, image_validation, true);
         // Per-process statistics: the same weights as one process only
