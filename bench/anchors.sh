@@ -25,3 +25,19 @@ if grep -qw avx512f /proc/cpuinfo; then
 elif grep -qw avx2 /proc/cpuinfo; then
     torch_best+=(OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2)
 fi
+
+# torch_configs: the libtorch configurations bench/run tries on this CPU, as
+# "name=ENV=value ENV=value" (no name for Debian's default): OpenBLAS's
+# OpenMP and pthread builds, and each ATen kernel level the CPU can run.
+# bench/run takes each row's fastest and names it.
+torch_configs=("default=")
+blas_dir=/usr/lib/x86_64-linux-gnu
+levels=()
+if grep -qw avx2 /proc/cpuinfo; then levels+=("avx2 Haswell"); fi
+if grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo; then levels+=("avx512 SkylakeX"); fi
+for level in "${levels[@]}"; do
+    read -r capability core <<<"$level"
+    for threading in openmp pthread; do
+        torch_configs+=("$threading-$capability=LD_LIBRARY_PATH=$blas_dir/openblas-$threading OPENBLAS_CORETYPE=$core ATEN_CPU_CAPABILITY=$capability")
+    done
+done

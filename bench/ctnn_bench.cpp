@@ -128,8 +128,8 @@ void dense_against_peak() {
 }
 
 template <class Net>
-void train_cnn(const char* key, std::size_t batch_size, int repeats) {
-    Net net{ctnn::Seed{1}};
+void train_cnn(const char* key, std::size_t batch_size, int repeats, ctnn::backend::Cpu cpu = {}) {
+    Net net{ctnn::Seed{1}, cpu};
     ctnn::RMSprop optimizer{1e-3f};
     ctnn::CategoricalCrossEntropy loss;
     ctnn::Rng rng(7);
@@ -194,4 +194,15 @@ int main(int argc, char** argv) {
     train_cnn<CifarCnn>("cifar_cnn_train_b64", 64, 20);
     train_cnn<FashionCnn>("fashion_cnn_train_b128", 128, 20);
     train_lstm_addition();
+    // The opt-in mixed precision (Precision::bf16) where the CPU has it.
+    namespace bf16 = ctnn::backend::cpu::bf16;
+    if (!bf16::supported()) {
+        std::printf("CONFIG ctnn: no AMX or AVX512-BF16 here: no bf16 rows\n");
+        return 0;
+    }
+    std::printf("CONFIG ctnn: bf16 rows on the %s kernel\n", bf16::kernel_name(bf16::kernel()));
+    const ctnn::backend::Cpu mixed{ctnn::backend::Precision::bf16};
+    train_cnn<SeedCnn>("cnn_train_b128_bf16", 128, 30, mixed);
+    train_cnn<CifarCnn>("cifar_cnn_train_b64_bf16", 64, 20, mixed);
+    train_cnn<FashionCnn>("fashion_cnn_train_b128_bf16", 128, 20, mixed);
 }

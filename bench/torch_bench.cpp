@@ -1,5 +1,6 @@
 // libtorch's side of the comparison: the same workloads as ctnn_bench, with
 // torch::nn modules, built against Debian's libtorch-dev (PyTorch 1.13).
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -236,4 +237,12 @@ int main(int argc, char** argv) {
     train_cnn<CifarCnn>("cifar_cnn_train_b64", 64, {3, 32, 32}, 20);
     train_cnn<FashionCnn>("fashion_cnn_train_b128", 128, {1, 28, 28}, 20);
     train_lstm_addition();
+    // The bf16 rows: PyTorch's CPU autocast, its mixed precision (convolutions
+    // and linear layers in bf16 through oneDNN, weights in float).
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    train_cnn<SeedCnn>("cnn_train_b128_bf16", 128, {1, 28, 28}, 30);
+    train_cnn<CifarCnn>("cifar_cnn_train_b64_bf16", 64, {3, 32, 32}, 20);
+    train_cnn<FashionCnn>("fashion_cnn_train_b128_bf16", 128, {1, 28, 28}, 20);
+    at::autocast::set_cpu_enabled(false);
 }
