@@ -290,3 +290,33 @@ TEST_CASE("defaults are Keras's") {
 }
 
 } // TEST_SUITE
+
+TEST_CASE("optimizer state never stays subnormal: where the gradient stops, it decays to zero") {
+    // One weight, a gradient of 1e-10 and then zeros: Adam's m shrinks by 0.9 a
+    // step, RMSprop's mean square by 0.9, SGD's velocity by 0.9, and each
+    // passes the subnormal range (below 1.2e-38) within 800 steps. A
+    // gradient of 1e-18 makes Adam's v = 1e-3 * 1e-36 subnormal at once.
+    const ctnn::backend::Cpu backend;
+    auto run = [&](auto optimizer, float first_gradient, const char* name) {
+        std::vector<float> w{1.0f}, g{first_gradient};
+        std::size_t subnormal_steps = 0, nonzero_at_end = 0;
+        for (int i = 0; i < 800; ++i) {
+            step(backend, optimizer, w, g);
+            g[0] = 0.0f;
+            decltype(optimizer)::slots(optimizer, [&](const char*, const ctnn::SlotArray& slot) {
+                for (std::size_t k = 0; k < slot.size(); ++k)
+                    subnormal_steps += std::fpclassify(slot.data()[k]) == FP_SUBNORMAL;
+            });
+        }
+        decltype(optimizer)::slots(optimizer, [&](const char*, const ctnn::SlotArray& slot) {
+            for (std::size_t k = 0; k < slot.size(); ++k) nonzero_at_end += slot.data()[k] != 0.0f;
+        });
+        CAPTURE(name);
+        CHECK(subnormal_steps == 0);
+        return nonzero_at_end;
+    };
+    CHECK(run(ctnn::Adam{}, 1e-10f, "Adam") == 1);  // v (1e-23 after step 1) is still normal
+    CHECK(run(ctnn::Adam{}, 1e-18f, "Adam, v subnormal at once") == 0);
+    CHECK(run(ctnn::RMSprop{1e-3f, 0.9f, 0.9f, 1e-7f, true}, 1e-10f, "RMSprop, centered, momentum") == 0);
+    CHECK(run(ctnn::SGD{0.01f, 0.9f}, 1e-10f, "SGD with momentum") == 0);
+}

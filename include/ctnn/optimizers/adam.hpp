@@ -59,8 +59,8 @@ struct AdamUpdate {
         const float gi = clip(g[i]);
         const float size = step_size_on_device ? *step_size_on_device : step_size;
         w[i] -= shrink * w[i];
-        m[i] = b1 * m[i] + (1.0f - b1) * gi;
-        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+        m[i] = flush_subnormal(b1 * m[i] + (1.0f - b1) * gi);
+        v[i] = flush_subnormal(b2 * v[i] + (1.0f - b2) * gi * gi);
         w[i] -= size * m[i] / (std::sqrt(v[i]) + eps);
     }
 };

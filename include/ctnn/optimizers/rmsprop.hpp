@@ -31,13 +31,13 @@ struct RmspropUpdate {
     GradientClip clip;
     CTNN_HOST_DEVICE void operator()(std::size_t i) const {
         const float gi = clip(g[i]);
-        float denominator = mean_square[i] = rho * mean_square[i] + (1.0f - rho) * gi * gi;
+        float denominator = mean_square[i] = flush_subnormal(rho * mean_square[i] + (1.0f - rho) * gi * gi);
         if constexpr (Centered) {
-            const float average = mean_gradient[i] = rho * mean_gradient[i] + (1.0f - rho) * gi;
+            const float average = mean_gradient[i] = flush_subnormal(rho * mean_gradient[i] + (1.0f - rho) * gi);
             denominator -= average * average;
         }
         float increment = lr * gi / std::sqrt(denominator + eps);
-        if constexpr (Momentum) increment = momentum[i] = mu * momentum[i] + increment;
+        if constexpr (Momentum) increment = momentum[i] = flush_subnormal(mu * momentum[i] + increment);
         w[i] -= increment;
     }
 };

@@ -29,7 +29,7 @@ struct SgdUpdate {
             w[i] -= lr * gi;
             return;
         }
-        const float v = velocity[i] = momentum * velocity[i] - lr * gi;
+        const float v = velocity[i] = flush_subnormal(momentum * velocity[i] - lr * gi);
         w[i] += nesterov ? momentum * v - lr * gi : v;
     }
 };
