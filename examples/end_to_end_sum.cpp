@@ -153,7 +153,7 @@ int run(const data::TrainTest& mnist, const Plan& plan) {
     auto reader = branch_network<1>(net);
     const std::span<const float> first_image(test.inputs.data(), NumberImages::size);
     plot_png_and_svg("end_to_end_sum_reader_layer1", [&](const std::string& file) {
-        plot::activations<3>(reader, first_image, file, {.title = "The shared reader's first convolution after ReLU"});
+        plot::activations<3>(reader, first_image, file, {.title = "Shared reader: first maps after ReLU"});
     });
     print_wrong_sums(net, test);
     std::printf("training: %.0f s for %zu epochs\n", seconds, history.epochs.size());
