@@ -303,9 +303,7 @@ public:
     template <class OtherBackend>
     on<OtherBackend> to(const OtherBackend& backend = OtherBackend{}) const {
         on<OtherBackend> moved{backend};
-        moved.configs_ = configs_;
-        moved.passes_ = typename on<OtherBackend>::passes(moved.configs_);
-        moved.variables_ = moved.list_variables();
+        moved.configure_as(configs_);
         moved.set_parameters(host_parameters());
         moved.set_state(host_state());
         return moved;
@@ -487,6 +485,14 @@ private:
 
     template <std::size_t LayerIndex>
     using bound_layer = boost::mp11::mp_at_c<bound_layers, LayerIndex - 1>;
+
+    // Takes these layer descriptors, and the impls and variables built from
+    // them (a network made from another's layers: to(), branch_network).
+    void configure_as(const configs& descriptors) {
+        configs_ = descriptors;
+        passes_ = passes(configs_);
+        variables_ = list_variables();
+    }
 
     void reserve_for(const char* caller, std::size_t batch) {
         try {

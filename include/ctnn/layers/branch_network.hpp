@@ -91,10 +91,8 @@ auto branch_network(const Net& net) {
         using Inner = typename detail::network_of<typename Net::backend_type, Net::fused, input, layers>::type;
         static_assert(Inner::param_count == bound::param_count && Inner::state_count == bound::state_count);
         Inner inner{net.backend()};
-        inner.configs_ = detail::behind<input>(
-            detail::unwrapped<typename branch::layers>::body(net.template layer<LayerIndex>().body));
-        inner.passes_ = typename Inner::passes(inner.configs_);
-        inner.variables_ = inner.list_variables();
+        inner.configure_as(detail::behind<input>(
+            detail::unwrapped<typename branch::layers>::body(net.template layer<LayerIndex>().body)));
         const std::vector<float> parameters = net.host_parameters(), state = net.host_state();
         inner.set_parameters(std::span<const float>(parameters)
                                  .subspan(detail::parameter_offset<LayerIndex>(typename Net::layers{}), Inner::param_count));

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <stdexcept>
-#include <string>
 #include <string_view>
 
 #include "ctnn/backend/cpu/bf16_gemm.hpp"

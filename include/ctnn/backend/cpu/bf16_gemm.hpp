@@ -264,6 +264,7 @@ CTNN_AMX_BF16 inline void multiply_amx(const Product& p) {
                 _tile_dpbf16ps(3, 5, 7);
             }
             // A whole tile inside C that needs no scaling goes straight to C.
+            // (A macro: the tile register in _tile_stored must be a constant.)
             const bool plain = p.alpha == 1.0f && p.beta == 0.0f;
 #define CTNN_EMIT_TILE(t, row_tile, col_tile)                                                      \
     {                                                                                               \
