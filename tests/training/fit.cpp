@@ -99,6 +99,28 @@ TEST_CASE_TEMPLATE("fit: records validation figures and stops early when they st
     CHECK(ctnn::evaluate(net, validation).loss == doctest::Approx(best).epsilon(1e-4));
 }
 
+TEST_CASE_TEMPLATE("fit: stop_when ends the run after the first epoch it accepts", Backend,
+                   CTNN_TEST_BACKENDS) {
+    auto train = blobs(300, 6), validation = blobs(150, 7);
+    Net<Backend> net{ctnn::Seed{2}};
+    ctnn::FitOptions options = quiet(50);
+    options.validation = validation;
+    std::vector<std::size_t> asked;
+    options.stop_when = [&](std::size_t epoch, const ctnn::EpochRecord& record) {
+        asked.push_back(epoch);
+        return record.val_accuracy >= 0.9f;
+    };
+    auto history = ctnn::fit(net, ctnn::SGD{0.02f}, ctnn::CategoricalCrossEntropy{}, train, options);
+    REQUIRE(history.stopped_early);
+    REQUIRE(history.epochs.size() > 1);
+    REQUIRE(history.epochs.size() < 50);
+    CHECK(asked.size() == history.epochs.size());
+    CHECK(history.epochs.back().val_accuracy >= 0.9f);
+    for (std::size_t e = 0; e + 1 < history.epochs.size(); ++e) CHECK(history.epochs[e].val_accuracy < 0.9f);
+    // The weights are the last epoch's, not a restored best.
+    CHECK(ctnn::evaluate(net, validation).accuracy == doctest::Approx(history.epochs.back().val_accuracy));
+}
+
 TEST_CASE_TEMPLATE("fit: early stopping on a validation figure needs a validation set", Backend,
                    CTNN_TEST_BACKENDS) {
     auto train = blobs(30, 1);

@@ -67,6 +67,10 @@ struct FitOptions {
     // Called after each epoch (counted from 0) with its record, before early
     // stopping may end the run: io/model_checkpoint.hpp's ModelCheckpoint is one.
     std::vector<std::function<void(std::size_t epoch, const EpochRecord&)>> on_epoch_end = {};
+    // Asked after each epoch's callbacks, on every process: true ends the run
+    // there (Keras's callbacks that set model.stop_training), e.g. once a
+    // validation accuracy is reached. History::stopped_early says so.
+    std::function<bool(std::size_t epoch, const EpochRecord&)> stop_when = nullptr;
     // On a backend that captures graphs (CUDA), each batch size's training
     // step runs as one captured graph (training/captured_steps.hpp) when the
     // loss and the optimizer allow it (clipnorm does not: it reads norms
@@ -404,6 +408,11 @@ History fit_checked(Net& net, Opt& optimizer, const L& loss, Train& train, const
         progress.end_epoch(record);
         if (rank == 0)
             for (const auto& callback : options.on_epoch_end) callback(epoch, record);
+        if (options.stop_when && options.stop_when(epoch, record)) {
+            history.stopped_early = true;
+            progress.note("stopped by stop_when after epoch " + std::to_string(epoch + 1));
+            break;
+        }
 
         if (options.early_stopping) {
             const EarlyStopping& rule = *options.early_stopping;
