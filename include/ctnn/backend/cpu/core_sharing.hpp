@@ -28,9 +28,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <string>
+#include <string_view>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -42,39 +43,55 @@ namespace ctnn::backend::cpu {
 
 namespace detail {
 
-// A small /proc file's text, or "" when it cannot be read.
-inline std::string read_small_file(const char* path) {
+// A small /proc file's text in `buffer` (null-terminated; empty when it
+// cannot be read). The check runs between training steps, which allocate
+// nothing, so it reads into the caller's stack.
+template <std::size_t N>
+std::string_view read_small_file(const char* path, char (&buffer)[N]) {
+    buffer[0] = '\0';
     const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return {};
-    char buffer[512];
-    const ssize_t got = ::read(fd, buffer, sizeof buffer - 1);
+    const ssize_t got = ::read(fd, buffer, N - 1);
     ::close(fd);
-    return got > 0 ? std::string(buffer, std::size_t(got)) : std::string();
+    if (got <= 0) return {};
+    buffer[got] = '\0';
+    return {buffer, std::size_t(got)};
 }
 
 // Runnable tasks in the whole system: the fourth field of /proc/loadavg is
 // "running/total". -1 when unknown.
 inline int running_tasks() {
-    const std::string text = read_small_file("/proc/loadavg");
+    char buffer[128];
+    const std::string_view text = read_small_file("/proc/loadavg", buffer);
     std::size_t field = 0, at = 0;
-    while (field < 3 && (at = text.find(' ', at)) != std::string::npos) ++field, ++at;
+    while (field < 3 && (at = text.find(' ', at)) != std::string_view::npos) ++field, ++at;
     if (field < 3) return -1;
-    return std::atoi(text.c_str() + at);
+    return std::atoi(buffer + at);
 }
 
 // This process's threads in state R (running or runnable). The state follows
-// the command name, which is in parentheses and may itself hold ')'.
+// the command name, which is in parentheses and may itself hold ')'. The
+// directory is listed with getdents64 into a stack buffer: opendir would
+// allocate its own.
 inline int own_running_threads() {
-    DIR* tasks = ::opendir("/proc/self/task");
-    if (!tasks) return 1;
+    const int tasks = ::open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tasks < 0) return 1;
     int running = 0;
-    while (const dirent* entry = ::readdir(tasks)) {
-        if (entry->d_name[0] == '.') continue;
-        const std::string stat = read_small_file(("/proc/self/task/" + std::string(entry->d_name) + "/stat").c_str());
-        const std::size_t close = stat.rfind(')');
-        if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'R') ++running;
+    alignas(dirent64) char entries[4096];
+    ssize_t got;
+    while ((got = ::getdents64(tasks, entries, sizeof entries)) > 0) {
+        for (ssize_t at = 0; at < got;) {
+            const auto* entry = reinterpret_cast<const dirent64*>(entries + at);
+            at += entry->d_reclen;
+            if (entry->d_name[0] == '.') continue;
+            char path[sizeof entry->d_name + 32], stat[512];  // a thread id, in fact: a few digits
+            std::snprintf(path, sizeof path, "/proc/self/task/%s/stat", entry->d_name);
+            const std::string_view text = read_small_file(path, stat);
+            const std::size_t close = text.rfind(')');
+            if (close != std::string_view::npos && close + 2 < text.size() && text[close + 2] == 'R') ++running;
+        }
     }
-    ::closedir(tasks);
+    ::close(tasks);
     return std::max(running, 1);  // the caller is running
 }
 
