@@ -224,7 +224,7 @@ void train_lstm_addition() {
 
 // bench/time_to_accuracy: the models ctnn_bench --time-to-accuracy trains,
 // trained the same way: the same layers, Keras's initialisation (as ctnn:
-// Glorot-uniform weights, zero biases), RMSprop (rho 0.9, epsilon 1e-7), the
+// Glorot-uniform weights, zero biases), RMSprop (rho 0.9, Keras's epsilon), the
 // learning rate on the same per-epoch cosine, the batch size, a new shuffle
 // each epoch, the L2 term, and the test set scored after every epoch.
 void glorot_uniform(torch::nn::Module& net) {
