@@ -24,25 +24,32 @@
 // reads. (A decoder LSTM over the repeated features, tried first, learnt
 // several times slower.) A number is read right only when all three symbols are.
 //
+// --ensemble N trains N wide VGGs (other initial weights, other training
+// images) and reads with their averaged outputs: each misreads a different
+// few unseen handwritings, so the average reads more than any one of them.
+//
 // Prints each model's summary and progress, a table (parameters, test
-// accuracy, training time), the widest model's misreadings, and ends with the best
-// model's "test accuracy: NN.NN%". Writes number_reader_samples.png (generated
+// accuracy, training time), the widest model's (or the ensemble's)
+// misreadings, and ends with the best row's "test accuracy: NN.NN%". Writes number_reader_samples.png (generated
 // images), number_reader_<model>_history.png, number_reader_<model>_layer1.png
 // (the first convolution's maps after ReLU for one test image, which seed 000
 // compared across models) and number_reader_<model>.h5 (the weights of the
 // epoch with the best validation loss). Then task 2: seed 000's LSTM adder
 // trained on the numbers as text, and the pipeline on 10,000 test pairs:
-// both images read by the widest VGG, the numbers added by the adder, the
-// answer compared with the true sum.
-// Usage: number_reader [--model lenet|lenet_vgg|vgg_small|vgg_wide] [--epochs N] [--bf16] [mnist-directory]
+// both images read by the widest VGG (or the ensemble), the numbers added by
+// the adder, the answer compared with the true sum.
+// Usage: number_reader [--model lenet|lenet_vgg|vgg_small|vgg_wide] [--epochs N] [--ensemble N] [--bf16]
+//                      [mnist-directory]
 // (--model trains that one only; --epochs N replaces each model's epochs;
-// --bf16 runs the readers' matrix products in bf16 on CPUs with AMX or
-// AVX512-BF16).
+// --ensemble N: N wide VGGs, averaged; --bf16 runs the readers' matrix
+// products in bf16 on CPUs with AMX or AVX512-BF16).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -89,6 +96,9 @@ using WideVgg = Vgg<32, 64, 128, 128>;
 
 constexpr std::size_t batch_size = 128, images_per_epoch = 51'200;
 constexpr std::uint64_t train_seed = 1, validation_seed = 2, test_seed = 3, pair_seed = 4;
+// Member k of an ensemble trains on the images of seed train_seed + k * step,
+// none of them the validation, test or pair seed.
+constexpr std::uint64_t member_seed_step = 100;
 
 struct Images {
     data::TrainTest mnist;
@@ -98,7 +108,7 @@ struct Images {
 };
 
 struct Score {
-    const char* model;
+    std::string model;
     std::size_t params;
     double accuracy;  // numbers read right, all three symbols
     double seconds;
@@ -125,10 +135,19 @@ int target_number(const data::Dataset& set, std::size_t row) {
     return NumberImages::read_symbols(symbols);
 }
 
-// Which numbers the model misreads, most frequent first.
-template <class Net>
-void print_misreadings(Net& net, const data::Dataset& test) {
-    const std::vector<int> read = read_numbers(predict(net, test.inputs));
+// A reader's outputs for a batch of images: one network's, or the average of several.
+using ReadOutputs = std::function<xt::xtensor<float, 3>(const xt::xtensor<float, 2>&)>;
+
+double reading_accuracy(const ReadOutputs& outputs, const data::Dataset& set) {
+    const std::vector<int> read = read_numbers(outputs(set.inputs));
+    std::size_t right = 0;
+    for (std::size_t n = 0; n < read.size(); ++n) right += read[n] == target_number(set, n);
+    return double(right) / double(read.size());
+}
+
+// Which numbers the reader misreads, most frequent first.
+void print_misreadings(const ReadOutputs& outputs, const data::Dataset& test) {
+    const std::vector<int> read = read_numbers(outputs(test.inputs));
     std::map<std::pair<int, int>, std::size_t> confusions;
     std::size_t wrong = 0;
     for (std::size_t n = 0; n < read.size(); ++n) {
@@ -151,8 +170,7 @@ void print_misreadings(Net& net, const data::Dataset& test) {
 // Task 2 and the pipeline: seed 000's adder (addition_model.hpp) trained on
 // the numbers as text, then test pairs read from their images by `reader`
 // and added by the adder, against their true sums.
-template <class Reader>
-void add_read_numbers(Reader& reader, const Images& images) {
+void add_read_numbers(const ReadOutputs& reader, const Images& images) {
     const addition::Addition text = addition::make_data(2019);
     addition::Adder<LSTM>::on<backend::Cpu> adder{Seed{7}};
     std::printf("\nTask 2: seed 000's adder, an LSTM encoder-decoder over \"a+b\" as text\n");
@@ -166,7 +184,7 @@ void add_read_numbers(Reader& reader, const Images& images) {
     // Pair i: test images 2i and 2i + 1.
     constexpr std::size_t pairs = 10'000;
     const data::Dataset both = data::number_reading_set(images.test, 2 * pairs, pair_seed);
-    const std::vector<int> read = read_numbers(predict(reader, both.inputs));
+    const std::vector<int> read = read_numbers(reader(both.inputs));
     xt::xtensor<float, 2> questions = xt::zeros<float>({pairs, addition::question_length * addition::symbols});
     for (std::size_t i = 0; i < pairs; ++i)
         if (read[2 * i] >= 0 && read[2 * i + 1] >= 0)
@@ -186,24 +204,40 @@ void add_read_numbers(Reader& reader, const Images& images) {
 }
 
 template <class Model>
-Score train(const char* model, const char* name, const Images& images, std::size_t epochs, bool bf16) {
-    using Net = typename Model::template on<backend::Cpu>;
-    Net net{Seed{7}, cpu_backend(bf16)};
-    std::printf("\n%s\n", model);
+using ReaderNet = typename Model::template on<backend::Cpu>;
+
+template <class Model>
+struct Trained {
+    std::unique_ptr<ReaderNet<Model>> net;
+    Score score;
+};
+
+// Trains one reader. Member k > 0 of an ensemble starts from other weights,
+// sees other images (seeds of its own) and writes number_reader_<name>_<k+1>.h5.
+template <class Model>
+Trained<Model> train(const char* model, const char* name, const Images& images, std::size_t epochs, bool bf16,
+                     std::size_t member = 0) {
+    using Net = ReaderNet<Model>;
+    auto owned = std::make_unique<Net>(Seed{7 + member}, cpu_backend(bf16));
+    Net& net = *owned;
+    const std::string suffix = member ? "_" + std::to_string(member + 1) : std::string();
+    const std::string title = model + (member ? " #" + std::to_string(member + 1) : std::string());
+    std::printf("\n%s\n", title.c_str());
     summary(net, std::cout);
 
     // Sample i of epoch e: image and reading targets, made on the stream's thread.
+    const std::uint64_t seed = train_seed + member_seed_step * member;
     data::GeneratedStream stream(images_per_epoch, NumberImages::size, NumberImages::positions,
-                                 [&](std::uint64_t epoch, std::size_t index, float* image, float* targets) {
-                                     const int number = images.train.draw(train_seed, epoch, index, image).number;
+                                 [&, seed](std::uint64_t epoch, std::size_t index, float* image, float* targets) {
+                                     const int number = images.train.draw(seed, epoch, index, image).number;
                                      NumberImages::reading_targets(number, targets);
                                  });
-    const std::string stem = std::string("number_reader_") + name;
+    const std::string stem = std::string("number_reader_") + name + suffix;
     ModelCheckpoint best(stem + ".h5", net);
     const auto start = std::chrono::steady_clock::now();
     const History history = fit(net, Adam{1e-3f}, CategoricalCrossEntropy{}, stream,
                                 {.epochs = epochs, .batch_size = batch_size, .validation = images.validation,
-                                 .seed = 42, .learning_rate_schedule = cosine_decay(1e-3f, epochs),
+                                 .seed = 42 + member, .learning_rate_schedule = cosine_decay(1e-3f, epochs),
                                  .on_epoch_end = {best}});
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     load_weights(stem + ".h5", net);
@@ -214,15 +248,43 @@ Score train(const char* model, const char* name, const Images& images, std::size
         constexpr std::size_t relu =
             std::is_same_v<typename boost::mp11::mp_at_c<typename Net::layers, 1>::layer, BatchNorm> ? 3 : 2;
         plot::activations<relu>(net, first_image, file,
-                             {.title = std::string(model) + ": first convolution after ReLU"});
+                             {.title = title + ": first convolution after ReLU"});
     });
     const double accuracy = sequence_accuracy(net, images.test_set).per_sequence();
-    std::printf("%s: %.2f%% of test numbers read right\n", model, 100.0 * accuracy);
-    if constexpr (std::is_same_v<Model, WideVgg>) {
-        print_misreadings(net, images.test_set);
-        add_read_numbers(net, images);
+    std::printf("%s: %.2f%% of test numbers read right\n", title.c_str(), 100.0 * accuracy);
+    return {std::move(owned), {title, Net::param_count, accuracy, seconds, history.epochs.size()}};
+}
+
+// The wide VGG, or `count` of them with their outputs averaged; then the
+// misreadings and task 2 with it.
+std::vector<Score> train_wide(const Images& images, std::size_t epochs, bool bf16, std::size_t count) {
+    std::vector<Score> scores;
+    std::vector<std::unique_ptr<ReaderNet<WideVgg>>> readers;
+    for (std::size_t member = 0; member < count; ++member) {
+        Trained<WideVgg> trained = train<WideVgg>("VGG 32/64/128/128", "vgg_wide", images, epochs, bf16, member);
+        scores.push_back(trained.score);
+        readers.push_back(std::move(trained.net));
     }
-    return {model, Net::param_count, accuracy, seconds, history.epochs.size()};
+    const ReadOutputs read = [&](const xt::xtensor<float, 2>& inputs) {
+        xt::xtensor<float, 3> sum = predict(*readers.front(), inputs);
+        for (std::size_t k = 1; k < readers.size(); ++k) sum += predict(*readers[k], inputs);
+        return xt::xtensor<float, 3>(sum / float(readers.size()));
+    };
+    if (count > 1) {
+        Score ensemble{std::to_string(count) + " x VGG 32/64/128/128", 0, reading_accuracy(read, images.test_set),
+                       0.0, 0};
+        for (const Score& member : scores) {
+            ensemble.params += member.params;
+            ensemble.seconds += member.seconds;
+            ensemble.epochs += member.epochs;
+        }
+        std::printf("\n%s, outputs averaged: %.2f%% of test numbers read right\n", ensemble.model.c_str(),
+                    100.0 * ensemble.accuracy);
+        scores.push_back(ensemble);
+    }
+    print_misreadings(read, images.test_set);
+    add_read_numbers(read, images);
+    return scores;
 }
 
 // A grid of generated training images with their numbers.
@@ -246,22 +308,26 @@ int main(int argc, char** argv) try {
     std::string only;
     bool bf16 = false;
     std::size_t epochs = 0;  // 0: each model's own (10, and 16 for the wide VGG)
+    std::size_t ensemble = 1;
     ExampleArgs where;
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--model" && i + 1 < args.size()) {
             only = args[++i];
         } else if (args[i] == "--epochs" && i + 1 < args.size()) {
             epochs = std::stoul(args[++i]);
+        } else if (args[i] == "--ensemble" && i + 1 < args.size()) {
+            ensemble = std::stoul(args[++i]);
         } else if (args[i] == "--bf16") {
             bf16 = true;
         } else if (args[i].starts_with("--")) {
-            throw std::invalid_argument(args[i] + ": not --model NAME, --epochs N or --bf16");
+            throw std::invalid_argument(args[i] + ": not --model NAME, --epochs N, --ensemble N or --bf16");
         } else {
             where.positional.push_back(args[i]);
         }
     }
     if (!only.empty() && only != "lenet" && only != "lenet_vgg" && only != "vgg_small" && only != "vgg_wide")
         throw std::invalid_argument("--model " + only + ": not lenet, lenet_vgg, vgg_small or vgg_wide");
+    if (ensemble == 0) throw std::invalid_argument("--ensemble 0: an ensemble needs one reader or more");
     auto epochs_or = [&](std::size_t own) { return epochs ? epochs : own; };
     Images images{data::load_mnist(example_data_dir(where, "mnist"))};
     print_blas();
@@ -271,18 +337,21 @@ int main(int argc, char** argv) try {
 
     std::vector<Score> scores;
     auto wanted = [&](const char* name) { return only.empty() || only == name; };
-    if (wanted("lenet")) scores.push_back(train<LeNet>("LeNet", "lenet", images, epochs_or(10), bf16));
-    if (wanted("lenet_vgg")) scores.push_back(train<LeNetVgg>("LeNet, 3x3 stacks", "lenet_vgg", images, epochs_or(10), bf16));
-    if (wanted("vgg_small")) scores.push_back(train<SmallVgg>("VGG 6/16/32/32", "vgg_small", images, epochs_or(10), bf16));
-    if (wanted("vgg_wide")) scores.push_back(train<WideVgg>("VGG 32/64/128/128", "vgg_wide", images, epochs_or(16), bf16));
+    if (wanted("lenet")) scores.push_back(train<LeNet>("LeNet", "lenet", images, epochs_or(10), bf16).score);
+    if (wanted("lenet_vgg"))
+        scores.push_back(train<LeNetVgg>("LeNet, 3x3 stacks", "lenet_vgg", images, epochs_or(10), bf16).score);
+    if (wanted("vgg_small"))
+        scores.push_back(train<SmallVgg>("VGG 6/16/32/32", "vgg_small", images, epochs_or(10), bf16).score);
+    if (wanted("vgg_wide"))
+        for (const Score& score : train_wide(images, epochs_or(16), bf16, ensemble)) scores.push_back(score);
 
     std::printf("\n%zu test numbers (MNIST's test digits), batch %zu:\n", images.test_set.size(), batch_size);
-    std::printf("  %-20s %9s %7s %14s %9s\n", "model", "params", "epochs", "test accuracy", "train s");
+    std::printf("  %-24s %9s %7s %14s %9s\n", "model", "params", "epochs", "test accuracy", "train s");
     for (const Score& s : scores)
-        std::printf("  %-20s %9zu %7zu %13.2f%% %9.0f\n", s.model, s.params, s.epochs, 100.0 * s.accuracy, s.seconds);
+        std::printf("  %-24s %9zu %7zu %13.2f%% %9.0f\n", s.model.c_str(), s.params, s.epochs, 100.0 * s.accuracy, s.seconds);
     const Score& best = *std::max_element(scores.begin(), scores.end(),
                                           [](const Score& a, const Score& b) { return a.accuracy < b.accuracy; });
-    std::printf("best: %s\ntest accuracy: %.2f%%\n", best.model, 100.0 * best.accuracy);
+    std::printf("best: %s\ntest accuracy: %.2f%%\n", best.model.c_str(), 100.0 * best.accuracy);
     return 0;
 } catch (const std::exception& error) {
     std::cerr << error.what() << '\n';
