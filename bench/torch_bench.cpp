@@ -18,6 +18,33 @@
 
 namespace {
 
+// What `with torch.autocast("cpu", dtype=torch.bfloat16):` does around one
+// step's forward pass in Python, bf16 or not as asked. Leaving it clears
+// autocast's cache of the weights' bf16 copies, as Python's context manager
+// does: autocast switched on once and never left (as this file first did)
+// keeps the first step's copies, so every later forward pass ran the initial
+// weights (the bf16 CNN stalled near 93% in bench/time_to_accuracy) and
+// skipped the casts a real mixed-precision step makes.
+class AutocastScope {
+public:
+    explicit AutocastScope(bool bf16) : on_(bf16), was_enabled_(at::autocast::is_cpu_enabled()) {
+        if (!on_) return;
+        at::autocast::set_cpu_enabled(true);
+        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+        at::autocast::increment_nesting();
+    }
+    ~AutocastScope() {
+        if (!on_) return;
+        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+        at::autocast::set_cpu_enabled(was_enabled_);
+    }
+    AutocastScope(const AutocastScope&) = delete;
+    AutocastScope& operator=(const AutocastScope&) = delete;
+
+private:
+    bool on_, was_enabled_;
+};
+
 struct Mlp : torch::nn::Module {
     torch::nn::Linear hidden{nullptr}, output{nullptr};
     Mlp() {
@@ -158,7 +185,7 @@ struct FashionCnn : torch::nn::Module {
 };
 
 template <class Net>
-void train_cnn(const char* key, int batch_size, std::vector<std::int64_t> image, int repeats) {
+void train_cnn(const char* key, int batch_size, std::vector<std::int64_t> image, int repeats, bool bf16 = false) {
     Net net;
     torch::optim::RMSprop optimizer(net.parameters(),
                                     torch::optim::RMSpropOptions(1e-3).alpha(0.9).eps(1e-7));
@@ -169,7 +196,12 @@ void train_cnn(const char* key, int batch_size, std::vector<std::int64_t> image,
     double seconds = bench::median_seconds(
         [&] {
             optimizer.zero_grad();
-            torch::nn::functional::cross_entropy(net.forward(inputs), labels).backward();
+            torch::Tensor loss;
+            {
+                AutocastScope autocast(bf16);
+                loss = torch::nn::functional::cross_entropy(net.forward(inputs), labels);
+            }
+            loss.backward();
             optimizer.step();
         },
         3, repeats);
@@ -239,7 +271,7 @@ void glorot_uniform(torch::nn::Module& net) {
 
 template <class Net>
 void time_to_accuracy(const std::string& key, Net& net, const std::function<torch::Tensor()>& regulariser,
-                      int epochs, int batch_size, double rate, double target, bool flatten) {
+                      int epochs, int batch_size, double rate, double target, bool flatten, bool bf16 = false) {
     const char* dir = std::getenv("CTNN_MNIST_DIR");
     if (!dir) throw std::runtime_error("--time-to-accuracy: set CTNN_MNIST_DIR to the MNIST files");
     using torch::data::datasets::MNIST;
@@ -268,9 +300,13 @@ void time_to_accuracy(const std::string& key, Net& net, const std::function<torc
         for (std::int64_t first = 0; first < n; first += batch_size) {
             const torch::Tensor rows = order.slice(0, first, std::min(first + batch_size, n));
             optimizer.zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(net.forward(images.index_select(0, rows)),
-                                                             labels.index_select(0, rows)) +
-                        regulariser();
+            torch::Tensor loss;
+            {
+                AutocastScope autocast(bf16);
+                loss = torch::nn::functional::cross_entropy(net.forward(images.index_select(0, rows)),
+                                                            labels.index_select(0, rows)) +
+                       regulariser();
+            }
             loss.backward();
             optimizer.step();
         }
@@ -278,6 +314,7 @@ void time_to_accuracy(const std::string& key, Net& net, const std::function<torc
         std::int64_t right = 0;
         {
             torch::NoGradGuard no_grad;
+            AutocastScope autocast(bf16);
             for (std::int64_t first = 0; first < n_test; first += 1000) {
                 const auto given = net.forward(test_images.slice(0, first, first + 1000)).argmax(1);
                 right += (given == test_labels.slice(0, first, first + 1000)).sum().template item<std::int64_t>();
@@ -302,12 +339,9 @@ void times_to_accuracy(const std::string& which) {
     if (which == "cnn" || which == "cnn_bf16") {
         SeedCnn net;
         const bool bf16 = which == "cnn_bf16";
-        at::autocast::set_cpu_enabled(bf16);
-        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
         time_to_accuracy(
             bf16 ? "tta_cnn_991_bf16" : "tta_cnn_991", net, [&] { return 0.001 * net.first->weight.pow(2).sum(); },
-            12, 128, 1e-3, 0.991, false);
-        at::autocast::set_cpu_enabled(false);
+            12, 128, 1e-3, 0.991, false, bf16);
     } else if (which == "mlp") {
         Mlp net;
         time_to_accuracy("tta_mlp_982", net, [] { return torch::zeros({}); }, 150, 512, 5e-3, 0.982, true);
@@ -342,12 +376,9 @@ int main(int argc, char** argv) try {
     train_lstm_addition();
     // The bf16 rows: PyTorch's CPU autocast, its mixed precision (convolutions
     // and linear layers in bf16 through oneDNN, weights in float).
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    train_cnn<SeedCnn>("cnn_train_b128_bf16", 128, {1, 28, 28}, 30);
-    train_cnn<CifarCnn>("cifar_cnn_train_b64_bf16", 64, {3, 32, 32}, 20);
-    train_cnn<FashionCnn>("fashion_cnn_train_b128_bf16", 128, {1, 28, 28}, 20);
-    at::autocast::set_cpu_enabled(false);
+    train_cnn<SeedCnn>("cnn_train_b128_bf16", 128, {1, 28, 28}, 30, true);
+    train_cnn<CifarCnn>("cifar_cnn_train_b64_bf16", 64, {3, 32, 32}, 20, true);
+    train_cnn<FashionCnn>("fashion_cnn_train_b128_bf16", 128, {1, 28, 28}, 20, true);
     return 0;
 } catch (const std::exception& error) {
     std::fprintf(stderr, "torch_bench: %s\n", error.what());
