@@ -30,8 +30,9 @@
 //
 // Prints each model's summary and progress, a table (parameters, test
 // accuracy, training time), the widest model's (or the ensemble's)
-// misreadings, and ends with the best row's "test accuracy: NN.NN%". Writes number_reader_samples.png (generated
-// images), number_reader_<model>_history.png, number_reader_<model>_layer1.png
+// misreadings, and ends with the best row's "test accuracy: NN.NN%". Writes
+// number_reader_samples.png (generated images),
+// number_reader_<model>_history.png, number_reader_<model>_layer1.png
 // (the first convolution's maps after ReLU for one test image, which seed 000
 // compared across models) and number_reader_<model>.h5 (the weights of the
 // epoch with the best validation loss). Then task 2: seed 000's LSTM adder
@@ -46,8 +47,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <span>
