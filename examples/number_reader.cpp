@@ -139,16 +139,8 @@ int target_number(const data::Dataset& set, std::size_t row) {
 // A reader's outputs for a batch of images: one network's, or the average of several.
 using ReadOutputs = std::function<xt::xtensor<float, 3>(const xt::xtensor<float, 2>&)>;
 
-double reading_accuracy(const ReadOutputs& outputs, const data::Dataset& set) {
-    const std::vector<int> read = read_numbers(outputs(set.inputs));
-    std::size_t right = 0;
-    for (std::size_t n = 0; n < read.size(); ++n) right += read[n] == target_number(set, n);
-    return double(right) / double(read.size());
-}
-
-// Which numbers the reader misreads, most frequent first.
-void print_misreadings(const ReadOutputs& outputs, const data::Dataset& test) {
-    const std::vector<int> read = read_numbers(outputs(test.inputs));
+// Which of the test numbers `read` misreads, most frequent first; returns the share read right.
+double print_misreadings(const std::vector<int>& read, const data::Dataset& test) {
     std::map<std::pair<int, int>, std::size_t> confusions;
     std::size_t wrong = 0;
     for (std::size_t n = 0; n < read.size(); ++n) {
@@ -166,6 +158,7 @@ void print_misreadings(const ReadOutputs& outputs, const data::Dataset& test) {
         const auto [truth, got] = ranked[i].second;
         std::printf("  %3d -> %-4s %zu\n", truth, got < 0 ? "?" : std::to_string(got).c_str(), ranked[i].first);
     }
+    return double(read.size() - wrong) / double(read.size());
 }
 
 // Task 2 and the pipeline: seed 000's adder (addition_model.hpp) trained on
@@ -221,8 +214,8 @@ Trained<Model> train(const char* model, const char* name, const Images& images, 
     using Net = ReaderNet<Model>;
     auto owned = std::make_unique<Net>(Seed{7 + member}, cpu_backend(bf16));
     Net& net = *owned;
-    const std::string suffix = member ? "_" + std::to_string(member + 1) : std::string();
-    const std::string title = model + (member ? " #" + std::to_string(member + 1) : std::string());
+    const std::string number = member ? std::to_string(member + 1) : std::string();
+    const std::string title = model + (member ? " #" + number : std::string());
     std::printf("\n%s\n", title.c_str());
     summary(net, std::cout);
 
@@ -233,7 +226,7 @@ Trained<Model> train(const char* model, const char* name, const Images& images, 
                                      const int number = images.train.draw(seed, epoch, index, image).number;
                                      NumberImages::reading_targets(number, targets);
                                  });
-    const std::string stem = std::string("number_reader_") + name + suffix;
+    const std::string stem = std::string("number_reader_") + name + (member ? "_" + number : std::string());
     ModelCheckpoint best(stem + ".h5", net);
     const auto start = std::chrono::steady_clock::now();
     const History history = fit(net, Adam{1e-3f}, CategoricalCrossEntropy{}, stream,
@@ -271,9 +264,9 @@ std::vector<Score> train_wide(const Images& images, std::size_t epochs, bool bf1
         for (std::size_t k = 1; k < readers.size(); ++k) sum += predict(*readers[k], inputs);
         return xt::xtensor<float, 3>(sum / float(readers.size()));
     };
+    const double accuracy = print_misreadings(read_numbers(read(images.test_set.inputs)), images.test_set);
     if (count > 1) {
-        Score ensemble{std::to_string(count) + " x VGG 32/64/128/128", 0, reading_accuracy(read, images.test_set),
-                       0.0, 0};
+        Score ensemble{std::to_string(count) + " x VGG 32/64/128/128", 0, accuracy, 0.0, 0};
         for (const Score& member : scores) {
             ensemble.params += member.params;
             ensemble.seconds += member.seconds;
@@ -283,7 +276,6 @@ std::vector<Score> train_wide(const Images& images, std::size_t epochs, bool bf1
                     100.0 * ensemble.accuracy);
         scores.push_back(ensemble);
     }
-    print_misreadings(read, images.test_set);
     add_read_numbers(read, images);
     return scores;
 }
