@@ -32,6 +32,7 @@
 #include "ctnn/layers/shared.hpp"
 #include "ctnn/layers/simple_rnn.hpp"
 #include "ctnn/layers/softmax.hpp"
+#include "ctnn/layers/sum_of_numbers.hpp"
 #include "ctnn/layers/time_distributed.hpp"
 #include "ctnn/losses/binary_cross_entropy.hpp"
 #include "ctnn/losses/categorical_cross_entropy.hpp"

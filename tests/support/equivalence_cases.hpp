@@ -86,6 +86,8 @@ TEST_CASE_TEMPLATE_DEFINE(
     check_matches_cpu<Device, ctnn::Shapes<Shape<1, 6, 6>, Shape<5>>>(
         {}, ctnn::Parallel<ctnn::Branch<ctnn::Conv2D<2, 3>, ctnn::Flatten, ctnn::Dense<4>>, ctnn::Dense<4>>{},
         ctnn::Add{}, ctnn::Tanh{});
+    check_matches_cpu<Device, ctnn::Shapes<Shape<5>, Shape<5>>>(
+        {}, ctnn::Shared<ctnn::Dense<20>, ctnn::Reshape<2, 10>>{}, ctnn::SumOfNumbers{}, ctnn::Softmax{});
 }
 
 TEST_CASE_TEMPLATE_DEFINE(
