@@ -63,13 +63,13 @@ struct DigitSums {
     }
 };
 
-// log(sum of exp(v)) over `count` values `stride` apart; -inf for none.
-CTNN_HOST_DEVICE inline float log_sum_exp(const float* v, std::size_t count, std::size_t stride = 1) {
+// log(sum of exp(v)) over `count` values; -inf for none.
+CTNN_HOST_DEVICE inline float log_sum_exp(const float* v, std::size_t count) {
     float max = -INFINITY;
-    for (std::size_t i = 0; i < count; ++i) max = v[i * stride] > max ? v[i * stride] : max;
+    for (std::size_t i = 0; i < count; ++i) max = v[i] > max ? v[i] : max;
     if (max == -INFINITY) return max;
     float total = 0.0f;
-    for (std::size_t i = 0; i < count; ++i) total += fast::exp(v[i * stride] - max);
+    for (std::size_t i = 0; i < count; ++i) total += fast::exp(v[i] - max);
     return max + std::log(total);
 }
 
