@@ -88,6 +88,13 @@ using VggReader = Branch<Conv2D<A, 3, 1, same>, BatchNorm, ReLU, MaxPool2D<2>, C
 
 int most_likely(const float* row, std::size_t count) { return int(std::max_element(row, row + count) - row); }
 
+// The number that rows of ten digit scores spell, most significant first.
+int spelled(const float* digit_rows) {
+    int number = 0;
+    for (std::size_t d = 0; d < digits; ++d) number = 10 * number + most_likely(digit_rows + d * 10, 10);
+    return number;
+}
+
 // The head after the shared reader, what it is trained on and how its
 // output spells the sum. The learned one: Dense layers over both readers'
 // features, the sum as three digits.
@@ -103,11 +110,7 @@ struct LearnedHead {
         targets[1] = float(sum / 10 % 10);
         targets[2] = float(sum % 10);
     }
-    static int sum_of(const float* output) {
-        int sum = 0;
-        for (std::size_t d = 0; d < digits; ++d) sum = 10 * sum + most_likely(output + d * 10, 10);
-        return sum;
-    }
+    static int sum_of(const float* output) { return spelled(output); }
 };
 
 // The written one: three digits' logits per reader, added by SumOfNumbers.
@@ -116,7 +119,7 @@ struct SumOfNumbersHead {
     using Net = Sequential<Inputs<Image, Image>, Shared<VggReader<A, B, C, D, Dense<digits * 10>, Reshape<digits, 10>>>,
                            SumOfNumbers, Softmax>;
     static constexpr bool reads_digits = true;
-    static constexpr std::size_t sums = 2 * 1000 - 1, target_width = sums;
+    static constexpr std::size_t sums = 2 * 1000 - 1, target_width = sums;  // 0..1998
     // The sum as a distribution: all of it on the sum when `spread` is 0,
     // else a Gaussian of that standard deviation around it.
     static void target(int sum, float spread, float* targets) {
@@ -131,7 +134,7 @@ struct SumOfNumbersHead {
             total += targets[s] = std::exp(-0.5f * float((s - sum) * (s - sum)) / (spread * spread));
         for (int s = std::max(0, sum - reach); s <= std::min(int(sums) - 1, sum + reach); ++s) targets[s] /= total;
     }
-    static int sum_of(const float* output) { return most_likely(output, 2 * 1000 - 1); }
+    static int sum_of(const float* output) { return most_likely(output, sums); }
 };
 
 constexpr std::uint64_t train_seed = 11, validation_seed = 12, test_seed = 13;
@@ -182,7 +185,7 @@ double reading_accuracy(Reader& reader, const data::Dataset& test, const std::ve
     const xt::xtensor<float, 2> images = xt::reshape_view(test.inputs, {2 * test.size(), NumberImages::size});
     const xt::xtensor<float, 3> read = predict(reader, images);
     std::size_t right = 0;
-    for (std::size_t n = 0; n < numbers.size(); ++n) right += LearnedHead::sum_of(&read(n, 0, 0)) == numbers[n];
+    for (std::size_t n = 0; n < numbers.size(); ++n) right += spelled(&read(n, 0, 0)) == numbers[n];
     return double(right) / double(numbers.size());
 }
 
