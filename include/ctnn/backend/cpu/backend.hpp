@@ -139,14 +139,16 @@ public:
     template <class Geometry, class Sink>
     void convolve(const float* kernel, const float* x, float* y, std::size_t batch,
                   float* workspace, const Sink& sink) const {
-        cpu::ChunkedConvolution<Geometry>::forward(*this, kernel, x, y, batch, workspace, sink);
+        cpu::ChunkedConvolution<Geometry>::forward(*this, kernel, x, y, batch, workspace, sink,
+                                                   precision_ == Precision::fp32);
     }
     template <class Geometry, class Sink>
     void convolve_backward(const float* kernel, const float* x, const float* y, const float* dy,
                            float* dx, float* kernel_gradient, float* bias_gradient,
                            std::size_t batch, float* workspace, const Sink& sink) const {
         cpu::ChunkedConvolution<Geometry>::backward(*this, kernel, x, y, dy, dx, kernel_gradient,
-                                                    bias_gradient, batch, workspace, sink);
+                                                    bias_gradient, batch, workspace, sink,
+                                                    precision_ == Precision::fp32);
     }
 
 private:

@@ -6,12 +6,14 @@
 // Kernel and bias gradients are summed per thread and added in thread order,
 // so results depend on the thread count but not on timing. Batches smaller
 // than the thread count (batch-1 inference) split each sample's filters
-// over the threads instead.
+// over the threads instead. Stride-1 convolutions in float skip all of this
+// on targets with AVX2 or AVX-512: DirectConvolution (direct_convolution.hpp).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 
+#include "ctnn/backend/cpu/direct_convolution.hpp"
 #include "ctnn/backend/cpu/parallel.hpp"
 #include "ctnn/backend/generic/convolution.hpp"
 #include "ctnn/core/backend.hpp"
@@ -46,12 +48,22 @@ class ChunkedConvolution {
             for (std::size_t i = 0; i < count; ++i) im2col(i * G::patch + row);
     }
 
-public:
-    static std::size_t workspace_size() { return thread_count() * stride; }
+    using Direct = direct::DirectConvolution<G>;
 
+public:
+    static std::size_t workspace_size() {
+        if constexpr (Direct::forward_applies || Direct::backward_applies)
+            return std::max(thread_count() * stride, Direct::workspace_size());
+        return thread_count() * stride;
+    }
+
+    // `products_in_float`: false where the backend multiplies in bf16, which
+    // only its GEMM does.
     template <class Backend, class Sink>
     static void forward(const Backend& backend, const float* kernel, const float* x, float* y,
-                        std::size_t batch, float* workspace, const Sink& sink) {
+                        std::size_t batch, float* workspace, const Sink& sink, bool products_in_float) {
+        if constexpr (Direct::forward_applies)
+            if (products_in_float) return Direct::forward(kernel, x, y, batch, workspace, sink);
         if (batch < thread_count()) return forward_by_filters(backend, kernel, x, y, batch, workspace, sink);
         parallel_threads([&](std::size_t thread, std::size_t threads) {
             float* columns = columns_of(workspace, thread);
@@ -74,7 +86,11 @@ public:
     template <class Backend, class Sink>
     static void backward(const Backend& backend, const float* kernel, const float* x, const float* y,
                          const float* dy, float* dx, float* kernel_gradient, float* bias_gradient,
-                         std::size_t batch, float* workspace, const Sink& sink) {
+                         std::size_t batch, float* workspace, const Sink& sink, bool products_in_float) {
+        if constexpr (Direct::backward_applies)
+            if (products_in_float)
+                return Direct::backward(kernel, x, y, dy, dx, kernel_gradient, bias_gradient, batch, workspace,
+                                        sink);
         std::size_t used = 0;
         parallel_threads([&](std::size_t thread, std::size_t threads) {
             if (thread == 0) used = std::min(threads, batch);

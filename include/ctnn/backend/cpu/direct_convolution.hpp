@@ -1,0 +1,422 @@
+// The CPU's own stride-1 convolution, without im2col: outputs, input
+// gradient and kernel gradient computed straight from the zero-padded image.
+//
+// With stride 1, output pixel (oh, ow) of filter f reads input pixels
+// (oh + kh, ow + kw) of the padded image, Hp x Wp. Laid out row after row,
+// output q = oh * Wp + ow reads input q + kh * Wp + kw: every kernel tap
+// (c, kh, kw) is one contiguous run of the padded channel, shifted. So a
+// block of FR filters x VR vectors of outputs is FR * VR accumulators in
+// registers, and each tap costs VR unaligned loads, FR broadcast weights
+// and FR * VR fused multiply-adds: no unfolded columns written and read
+// back, no packing by a GEMM library. Outputs computed in the padded
+// width's columns ow >= OutWidth (Wp - OutWidth per row) are discarded;
+// planes are then compacted to OutWidth columns for the sink. The input
+// gradient is the same kernel over dz with the kernel turned
+// (InputGradient), the kernel gradient a register-blocked sum over the same
+// shifted runs (KernelGradient).
+//
+// The register blocking and the tails are chosen from the static shapes; the
+// vectors are AVX-512's 16 floats or AVX2's 8 (with FMA), whichever the
+// target has. Without either, `enabled` is false and the backend keeps
+// im2col and GEMM; DirectConvolution says where each direction is used.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "ctnn/backend/cpu/parallel.hpp"
+#include "ctnn/backend/generic/convolution.hpp"
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+#endif
+
+namespace ctnn::backend::cpu::direct {
+
+#if defined(__AVX512F__)
+inline constexpr bool enabled = true;
+inline constexpr std::size_t lanes = 16, registers = 32;
+using vector = __m512;
+inline vector zero() { return _mm512_setzero_ps(); }
+inline vector load(const float* p) { return _mm512_loadu_ps(p); }
+inline void store(float* p, vector v) { _mm512_storeu_ps(p, v); }
+inline vector multiply_add(vector x, float w, vector sum) { return _mm512_fmadd_ps(x, _mm512_set1_ps(w), sum); }
+inline vector multiply_add(vector x, vector y, vector sum) { return _mm512_fmadd_ps(x, y, sum); }
+#elif defined(__AVX2__) && defined(__FMA__)
+inline constexpr bool enabled = true;
+inline constexpr std::size_t lanes = 8, registers = 16;
+using vector = __m256;
+inline vector zero() { return _mm256_setzero_ps(); }
+inline vector load(const float* p) { return _mm256_loadu_ps(p); }
+inline void store(float* p, vector v) { _mm256_storeu_ps(p, v); }
+inline vector multiply_add(vector x, float w, vector sum) { return _mm256_fmadd_ps(x, _mm256_set1_ps(w), sum); }
+inline vector multiply_add(vector x, vector y, vector sum) { return _mm256_fmadd_ps(x, y, sum); }
+#else
+inline constexpr bool enabled = false;
+inline constexpr std::size_t lanes = 8, registers = 16;
+#endif
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+// The sum of the lanes, in halves. (Through memory: GCC 12 warns about the
+// undefined upper lanes inside the shuffle intrinsics at -O1.)
+inline float sum_of(vector v) {
+    alignas(64) float values[lanes];
+    store(values, v);
+    for (std::size_t width = lanes / 2; width > 0; width /= 2)
+        for (std::size_t i = 0; i < width; ++i) values[i] += values[i + width];
+    return values[0];
+}
+#endif
+
+// Filters per register block for VR vectors of outputs: the accumulators,
+// VR input vectors and one broadcast weight fill the register file.
+constexpr std::size_t filters_per_block(std::size_t vectors) {
+    return std::min<std::size_t>((registers - vectors - 1) / vectors, registers == 32 ? 16 : 12);
+}
+
+// The blocking of one convolution geometry G (stride 1).
+template <class G>
+struct Plan {
+    static_assert(G::stride_height == 1 && G::stride_width == 1);
+    static constexpr std::size_t padded_height = G::out_height + G::kernel_height - 1;
+    static constexpr std::size_t padded_width = G::out_width + G::kernel_width - 1;
+    static constexpr std::size_t padded_plane = padded_height * padded_width;
+    // Outputs in padded-width rows, and the vectors that cover them.
+    static constexpr std::size_t outputs = G::out_height * padded_width;
+    static constexpr std::size_t output_vectors = (outputs + lanes - 1) / lanes;
+    // VR: the fewest vectors computed in all (the last block rounds up),
+    // then the most per block (fewer weight broadcasts per multiply-add).
+    static constexpr std::size_t vectors_per_block = [] {
+        constexpr std::size_t most = registers == 32 ? 4 : 2;
+        std::size_t best = 1;
+        for (std::size_t v = 1; v <= most; ++v) {
+            const auto computed = [](std::size_t w) { return (output_vectors + w - 1) / w * w; };
+            if (computed(v) <= computed(best)) best = v;
+        }
+        return best;
+    }();
+    static constexpr std::size_t blocks = (output_vectors + vectors_per_block - 1) / vectors_per_block;
+    // Each filter's plane of outputs, whole blocks (the last block's extra
+    // outputs land here and are discarded).
+    static constexpr std::size_t plane_stride = blocks * vectors_per_block * lanes;
+    static constexpr std::size_t filters_per_block = direct::filters_per_block(vectors_per_block);
+    // A block at the end of the outputs reads up to a block past the last
+    // padded plane; the slack after it is zero.
+    static constexpr std::size_t input_size = G::channels * padded_plane + vectors_per_block * lanes + G::kernel_width;
+    static constexpr std::size_t workspace_size = input_size + G::filters * plane_stride;
+
+    // The sample, zero-padded, at `padded` (input_size floats); its channel
+    // c starts at x + c * channel_stride.
+    static void pad(const float* x, float* padded, std::size_t channel_stride = G::height * G::width) {
+        std::fill_n(padded, input_size, 0.0f);
+        const std::size_t columns = std::min(G::width, padded_width - G::pad_left);
+        const std::size_t rows = std::min(G::height, padded_height - G::pad_top);
+        for (std::size_t c = 0; c < G::channels; ++c)
+            for (std::size_t h = 0; h < rows; ++h)
+                std::copy_n(x + c * channel_stride + h * G::width, columns,
+                            padded + c * padded_plane + (h + G::pad_top) * padded_width + G::pad_left);
+    }
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+    // Filters [f, f + FR) over output vectors [block * VR, (block + 1) * VR).
+    template <std::size_t FR>
+    static void block(const float* kernel, const float* padded, float* planes, std::size_t f, std::size_t block) {
+        constexpr std::size_t VR = vectors_per_block;
+        const std::size_t first = block * VR * lanes;
+        vector sum[FR][VR];
+        for (std::size_t i = 0; i < FR; ++i)
+            for (std::size_t v = 0; v < VR; ++v) sum[i][v] = zero();
+        const float* weights = kernel + f * G::patch;
+        for (std::size_t c = 0; c < G::channels; ++c)
+            for (std::size_t kh = 0; kh < G::kernel_height; ++kh)
+                for (std::size_t kw = 0; kw < G::kernel_width; ++kw) {
+                    const std::size_t tap = (c * G::kernel_height + kh) * G::kernel_width + kw;
+                    const float* in = padded + c * padded_plane + kh * padded_width + kw + first;
+                    vector x[VR];
+                    for (std::size_t v = 0; v < VR; ++v) x[v] = load(in + v * lanes);
+                    for (std::size_t i = 0; i < FR; ++i) {
+                        const float w = weights[i * G::patch + tap];
+                        for (std::size_t v = 0; v < VR; ++v) sum[i][v] = multiply_add(x[v], w, sum[i][v]);
+                    }
+                }
+        for (std::size_t i = 0; i < FR; ++i)
+            for (std::size_t v = 0; v < VR; ++v) store(planes + (f + i) * plane_stride + first + v * lanes, sum[i][v]);
+    }
+#endif
+
+    // Filters [first, last) of one padded sample into `planes` (plane f at
+    // f * plane_stride, compacted to OutHeight x OutWidth). `first` is a
+    // multiple of filters_per_block, and so is `last` unless it is the end.
+    static void convolve(const float* kernel, const float* padded, float* planes, std::size_t first,
+                         std::size_t last) {
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+        constexpr std::size_t FR = filters_per_block, tail = G::filters % FR;
+        std::size_t f = first;
+        for (; f + FR <= last; f += FR)
+            for (std::size_t b = 0; b < blocks; ++b) block<FR>(kernel, padded, planes, f, b);
+        if constexpr (tail > 0)
+            if (f < last)
+                for (std::size_t b = 0; b < blocks; ++b) block<tail>(kernel, padded, planes, f, b);
+        for (f = first; f < last; ++f) {
+            float* plane = planes + f * plane_stride;
+            for (std::size_t oh = 1; oh < G::out_height; ++oh)
+                std::memmove(plane + oh * G::out_width, plane + oh * padded_width, G::out_width * sizeof(float));
+        }
+#else
+        (void)kernel, (void)padded, (void)planes, (void)first, (void)last;
+#endif
+    }
+};
+
+// The kernel gradient of a stride-1 convolution: kernel_gradient[f][c][kh][kw]
+// is the sum over samples and outputs q (in padded-width rows) of dz[f][q] *
+// padded[c][q + kh * Wp + kw], so each tap is again a shifted run of the
+// padded image. A block of FR filters x TR taps keeps FR * TR vectors of
+// partial sums in registers over every output of a chunk of samples; each
+// vector of outputs costs FR + TR loads for FR * TR multiply-adds, and the
+// vectors are summed across their lanes once per block and chunk. dz is
+// widened to the padded width, zero in the columns the forward discards.
+template <class G>
+struct KernelGradient {
+    using Image = Plan<G>;
+    static constexpr std::size_t padded_width = Image::padded_width;
+    static constexpr std::size_t plane = (G::out_height * padded_width + lanes - 1) / lanes * lanes;
+    static constexpr std::size_t image_size = (Image::input_size + 15) / 16 * 16;
+    // One prepared sample: its padded image, then its widened dz planes.
+    static constexpr std::size_t sample_size = image_size + G::filters * plane;
+    static constexpr std::size_t filters_per_block = registers == 32 ? 4 : 2;
+    static constexpr std::size_t taps_per_block = 6;
+
+    static void prepare(const float* x, const float* dz, float* sample) {
+        Image::pad(x, sample);
+        float* wide = sample + image_size;
+        std::fill_n(wide, G::filters * plane, 0.0f);
+        for (std::size_t f = 0; f < G::filters; ++f)
+            for (std::size_t oh = 0; oh < G::out_height; ++oh)
+                std::copy_n(dz + (f * G::out_height + oh) * G::out_width, G::out_width,
+                            wide + f * plane + oh * padded_width);
+    }
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+    template <std::size_t FR, std::size_t TR>
+    static void block(const float* samples, std::size_t count, std::size_t f, std::size_t tap, float* gradient,
+                      bool add) {
+        std::size_t offset[TR];
+        for (std::size_t t = 0; t < TR; ++t) {
+            const std::size_t c = (tap + t) / (G::kernel_height * G::kernel_width);
+            const std::size_t kh = (tap + t) / G::kernel_width % G::kernel_height, kw = (tap + t) % G::kernel_width;
+            offset[t] = c * Image::padded_plane + kh * padded_width + kw;
+        }
+        vector sum[FR][TR];
+        for (std::size_t i = 0; i < FR; ++i)
+            for (std::size_t t = 0; t < TR; ++t) sum[i][t] = zero();
+        for (std::size_t n = 0; n < count; ++n) {
+            const float* image = samples + n * sample_size;
+            const float* wide = image + image_size + f * plane;
+            for (std::size_t q = 0; q < plane; q += lanes) {
+                vector d[FR];
+                for (std::size_t i = 0; i < FR; ++i) d[i] = load(wide + i * plane + q);
+                for (std::size_t t = 0; t < TR; ++t) {
+                    const vector in = load(image + offset[t] + q);
+                    for (std::size_t i = 0; i < FR; ++i) sum[i][t] = multiply_add(d[i], in, sum[i][t]);
+                }
+            }
+        }
+        for (std::size_t i = 0; i < FR; ++i)
+            for (std::size_t t = 0; t < TR; ++t) {
+                float& out = gradient[(f + i) * G::patch + tap + t];
+                out = add ? out + sum_of(sum[i][t]) : sum_of(sum[i][t]);
+            }
+    }
+
+    template <std::size_t FR>
+    static void taps(const float* samples, std::size_t count, std::size_t f, float* gradient, bool add) {
+        constexpr std::size_t TR = taps_per_block, tail = G::patch % TR;
+        std::size_t tap = 0;
+        for (; tap + TR <= G::patch; tap += TR) block<FR, TR>(samples, count, f, tap, gradient, add);
+        if constexpr (tail > 0) block<FR, tail>(samples, count, f, tap, gradient, add);
+    }
+#endif
+
+    // gradient (filters x patch) = (add: +=) the sum over `count` prepared samples.
+    static void accumulate(const float* samples, std::size_t count, float* gradient, bool add) {
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+        constexpr std::size_t FR = filters_per_block, tail = G::filters % FR;
+        std::size_t f = 0;
+        for (; f + FR <= G::filters; f += FR) taps<FR>(samples, count, f, gradient, add);
+        if constexpr (tail > 0) taps<tail>(samples, count, f, gradient, add);
+#else
+        (void)samples, (void)count, (void)gradient, (void)add;
+#endif
+    }
+};
+
+// The input gradient of a stride-1 convolution is itself one: dx = dz,
+// padded by KernelHeight - 1 - PadTop (and so on), convolved with the
+// kernel turned by 180 degrees and its filters and channels swapped. It
+// exists where every padding is at most the kernel's extent minus one, and
+// pays where the output is as large as the input ("same" padding): for a
+// "valid" convolution most of the turned kernel's taps fall on the zeros
+// around dz (2.25 times the products of a GEMM for a 5x5 kernel over 12x12).
+template <class G>
+struct InputGradient {
+    static constexpr std::size_t pad_bottom = G::out_height + G::kernel_height - 1 - G::height - G::pad_top;
+    static constexpr std::size_t pad_right = G::out_width + G::kernel_width - 1 - G::width - G::pad_left;
+    static constexpr bool exists = G::stride_height == 1 && G::stride_width == 1 &&
+                                   G::pad_top < G::kernel_height && G::pad_left < G::kernel_width &&
+                                   G::out_height + G::kernel_height - 1 >= G::height + G::pad_top &&
+                                   G::out_width + G::kernel_width - 1 >= G::width + G::pad_left &&
+                                   pad_bottom < G::kernel_height && pad_right < G::kernel_width;
+    static constexpr bool pays = exists && G::out_height * G::out_width >= G::height * G::width;
+    using Geometry =
+        convolution::Geometry<G::filters, G::out_height, G::out_width, G::channels, G::kernel_height,
+                              G::kernel_width, 1, 1, G::kernel_height - 1 - G::pad_top,
+                              G::kernel_width - 1 - G::pad_left, G::height, G::width>;
+
+    // turned[c][f][kh][kw] = kernel[f][c][KH - 1 - kh][KW - 1 - kw].
+    static void turn(const float* kernel, float* turned) {
+        constexpr std::size_t taps = G::kernel_height * G::kernel_width;
+        for (std::size_t f = 0; f < G::filters; ++f)
+            for (std::size_t c = 0; c < G::channels; ++c)
+                for (std::size_t t = 0; t < taps; ++t)
+                    turned[(c * G::filters + f) * taps + t] = kernel[(f * G::channels + c) * taps + taps - 1 - t];
+    }
+};
+
+// The driver (what ChunkedConvolution hands stride-1 float convolutions to).
+// Forward: each thread pads and convolves its share of the batch a sample
+// at a time; a batch smaller than the team (batch-1 inference) is split by
+// blocks of filters instead, over one padded copy of each sample. Backward:
+// each thread prepares a chunk of its samples (padded image, widened dz; about
+// 1 MiB, so that the kernel gradient's blocks find them in the core's L2),
+// writes their input gradients, then adds the chunk's kernel gradient to its
+// partial sums; the partial sums of the threads are added in thread order,
+// so results depend on the thread count but not on timing.
+template <class G>
+class DirectConvolution {
+    using Image = Plan<G>;
+    using Turned = InputGradient<G>;
+
+public:
+    // Where each direction beats im2col and OpenBLAS (bench: per layer of the
+    // seed models, one thread): forward once a tap's loop is long enough
+    // (a 1-channel 5x5 layer at batch 1 is 0.85x; the seed CNNs' others
+    // 1.1-1.6x); backward for "same" convolutions with several channels and
+    // output planes of 128 or more padded-width pixels (1.1-1.2x). Over an
+    // 8x8 output, a third of the vectors are the discarded columns, and the
+    // kernel gradient is 0.75x.
+    static constexpr bool forward_applies =
+        enabled && G::stride_height == 1 && G::stride_width == 1 && G::patch >= 32;
+    static constexpr bool backward_applies = [] {
+        if constexpr (enabled && Turned::pays)
+            return G::channels >= 8 && G::out_height * Image::padded_width >= 128;
+        return false;
+    }();
+
+private:
+    using Gradient = KernelGradient<G>;
+    using TurnedPlan = Plan<typename Turned::Geometry>;
+    static constexpr std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
+    static constexpr std::size_t chunk = std::clamp<std::size_t>(262144 / Gradient::sample_size, 1, 16);
+    // The turned kernel, shared, first; then each thread's area: for the
+    // forward pass Image's, for backward the prepared samples, their dz, the
+    // partial sums and the turned convolution's area.
+    static constexpr std::size_t turned_size = backward_applies ? whole_lines(G::kernel_size) : 0;
+    static constexpr std::size_t dz_offset = chunk * Gradient::sample_size;
+    static constexpr std::size_t partial_offset = dz_offset + whole_lines(chunk * G::output_size);
+    static constexpr std::size_t partial_size = G::kernel_size + G::filters;
+    static constexpr std::size_t dx_offset = partial_offset + whole_lines(partial_size);
+    static constexpr std::size_t dx_size = [] {
+        if constexpr (backward_applies) return TurnedPlan::workspace_size;
+        return std::size_t{0};
+    }();
+    static constexpr std::size_t stride =
+        whole_lines(std::max(forward_applies ? Image::workspace_size : 0, backward_applies ? dx_offset + dx_size : 0));
+    static float* area_of(float* workspace, std::size_t thread) { return workspace + turned_size + thread * stride; }
+
+    // dx of one sample from its dz (filters x pixels).
+    static void input_gradient(const float* turned, const float* dz, float* dx, float* area) {
+        float* planes = area + TurnedPlan::input_size;
+        TurnedPlan::pad(dz, area);
+        TurnedPlan::convolve(turned, area, planes, 0, G::channels);
+        for (std::size_t c = 0; c < G::channels; ++c)
+            std::copy_n(planes + c * TurnedPlan::plane_stride, G::height * G::width, dx + c * G::height * G::width);
+    }
+
+public:
+    static std::size_t workspace_size() { return turned_size + thread_count() * stride; }
+
+    template <class Sink>
+    static void forward(const float* kernel, const float* x, float* y, std::size_t batch, float* workspace,
+                        const Sink& sink) {
+        static_assert(forward_applies);
+        constexpr std::size_t per_block = Image::filters_per_block;
+        constexpr std::size_t filter_blocks = (G::filters + per_block - 1) / per_block;
+        const bool by_filters = batch < thread_count();
+        for (std::size_t sample = 0; sample < (by_filters ? batch : 1); ++sample)
+            parallel_threads([&](std::size_t thread, std::size_t threads) {
+                float* padded = area_of(workspace, by_filters ? 0 : thread);
+                float* planes = padded + Image::input_size;
+                const Share filters = by_filters ? share_of(filter_blocks, thread, threads) : Share{0, filter_blocks};
+                const Share samples = by_filters ? Share{sample, sample + 1} : share_of(batch, thread, threads);
+                const std::size_t first = filters.begin * per_block,
+                                  last = std::min(G::filters, filters.end * per_block);
+                for (std::size_t s = samples.begin; s < samples.end; ++s) {
+                    if (!by_filters || thread == 0) Image::pad(x + s * G::input_size, padded);
+                    if (by_filters) team_barrier();
+                    Image::convolve(kernel, padded, planes, first, last);
+                    for (std::size_t f = first; f < last; ++f)
+                        sink.forward(planes + f * Image::plane_stride, s * G::filters + f, y);
+                }
+            });
+    }
+
+    // Writes the kernel and bias gradients, and dx unless it is null.
+    template <class Sink>
+    static void backward(const float* kernel, const float* x, const float* y, const float* dy, float* dx,
+                         float* kernel_gradient, float* bias_gradient, std::size_t batch, float* workspace,
+                         const Sink& sink) {
+        static_assert(backward_applies);
+        if (dx) Turned::turn(kernel, workspace);
+        std::size_t used = 0;
+        parallel_threads([&](std::size_t thread, std::size_t threads) {
+            if (thread == 0) used = std::min(threads, batch);
+            float* area = area_of(workspace, thread);
+            float* dz = area + dz_offset;
+            float* partial = area + partial_offset;
+            const Share mine = share_of(batch, thread, threads);
+            for (std::size_t first = mine.begin; first < mine.end; first += chunk) {
+                const std::size_t count = std::min(chunk, mine.end - first);
+                const bool first_chunk = first == mine.begin;
+                for (std::size_t i = 0; i < count; ++i) {
+                    const std::size_t s = first + i;
+                    float* sample_dz = dz + i * G::output_size;
+                    for (std::size_t f = 0; f < G::filters; ++f)
+                        sink.backward(dy, y, s * G::filters + f, sample_dz + f * G::pixels);
+                    Gradient::prepare(x + s * G::input_size, sample_dz, area + i * Gradient::sample_size);
+                    if (dx) input_gradient(workspace, sample_dz, dx + s * G::input_size, area + dx_offset);
+                }
+                Gradient::accumulate(area, count, partial, !first_chunk);
+                for (std::size_t f = 0; f < G::filters; ++f) {
+                    float sum = 0.0f;
+                    for (std::size_t i = 0; i < count; ++i)
+                        for (std::size_t p = 0; p < G::pixels; ++p) sum += dz[i * G::output_size + f * G::pixels + p];
+                    partial[G::kernel_size + f] = first_chunk ? sum : partial[G::kernel_size + f] + sum;
+                }
+            }
+        });
+        parallel_for(partial_size, parallel_grain, [=](std::size_t first, std::size_t last) {
+            for (std::size_t j = first; j < last; ++j) {
+                float sum = area_of(workspace, 0)[partial_offset + j];
+                for (std::size_t t = 1; t < used; ++t) sum += area_of(workspace, t)[partial_offset + j];
+                if (j < G::kernel_size)
+                    kernel_gradient[j] = sum;
+                else
+                    bias_gradient[j - G::kernel_size] = sum;
+            }
+        });
+    }
+};
+
+} // namespace ctnn::backend::cpu::direct

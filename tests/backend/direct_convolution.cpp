@@ -1,0 +1,241 @@
+// The CPU's own stride-1 convolution (backend/cpu/direct_convolution.hpp)
+// against the definition, in double: the forward pass by samples and, for a
+// batch smaller than the team, by blocks of filters; the input gradient
+// (the convolution with the turned kernel, or the GEMM where that does not
+// pay); the kernel and bias gradients, over batches that fill several chunks. Geometries cover the register
+// blockings and the filter tails the plan picks, the seed models' layers,
+// rectangular kernels and "same" padding that is larger after than before.
+// Also built as an AVX2 program (tests/CMakeLists.txt), so that an AVX-512
+// host tests both vector widths.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include <ctnn/backend/cpu/backend.hpp>
+#include <ctnn/core/random.hpp>
+
+namespace {
+
+using ctnn::backend::cpu::ChunkedConvolution;
+namespace direct = ctnn::backend::cpu::direct;
+
+// Hands the convolution's planes over unchanged: y = z, dz = dy.
+struct Identity {
+    std::size_t pixels;
+    void forward(const float* z, std::size_t plane, float* y) const {
+        for (std::size_t p = 0; p < pixels; ++p) y[plane * pixels + p] = z[p];
+    }
+    void backward(const float* dy, const float*, std::size_t plane, float* dz) const {
+        for (std::size_t p = 0; p < pixels; ++p) dz[p] = dy[plane * pixels + p];
+    }
+};
+
+template <class G>
+double input_at(const std::vector<float>& x, std::size_t n, std::size_t c, long h, long w) {
+    if (h < 0 || w < 0 || h >= long(G::height) || w >= long(G::width)) return 0.0;
+    return x[((n * G::channels + c) * G::height + std::size_t(h)) * G::width + std::size_t(w)];
+}
+
+template <class G>
+std::vector<double> defined_forward(const std::vector<float>& kernel, const std::vector<float>& x, std::size_t batch) {
+    std::vector<double> y(batch * G::output_size);
+    for (std::size_t n = 0; n < batch; ++n)
+        for (std::size_t f = 0; f < G::filters; ++f)
+            for (std::size_t oh = 0; oh < G::out_height; ++oh)
+                for (std::size_t ow = 0; ow < G::out_width; ++ow) {
+                    double sum = 0.0;
+                    for (std::size_t c = 0; c < G::channels; ++c)
+                        for (std::size_t kh = 0; kh < G::kernel_height; ++kh)
+                            for (std::size_t kw = 0; kw < G::kernel_width; ++kw)
+                                sum += kernel[((f * G::channels + c) * G::kernel_height + kh) * G::kernel_width + kw] *
+                                       input_at<G>(x, n, c, long(oh + kh) - long(G::pad_top),
+                                                   long(ow + kw) - long(G::pad_left));
+                    y[((n * G::filters + f) * G::out_height + oh) * G::out_width + ow] = sum;
+                }
+    return y;
+}
+
+// dx[n][c][h][w] = sum over f, kh, kw of dz[n][f][h + pad_top - kh][w + pad_left - kw] * kernel[f][c][kh][kw].
+template <class G>
+std::vector<double> defined_input_gradient(const std::vector<float>& kernel, const std::vector<float>& dz,
+                                           std::size_t batch) {
+    std::vector<double> dx(batch * G::input_size);
+    for (std::size_t n = 0; n < batch; ++n)
+        for (std::size_t c = 0; c < G::channels; ++c)
+            for (std::size_t h = 0; h < G::height; ++h)
+                for (std::size_t w = 0; w < G::width; ++w) {
+                    double sum = 0.0;
+                    for (std::size_t f = 0; f < G::filters; ++f)
+                        for (std::size_t kh = 0; kh < G::kernel_height; ++kh)
+                            for (std::size_t kw = 0; kw < G::kernel_width; ++kw) {
+                                const long oh = long(h + G::pad_top) - long(kh), ow = long(w + G::pad_left) - long(kw);
+                                if (oh < 0 || ow < 0 || oh >= long(G::out_height) || ow >= long(G::out_width))
+                                    continue;
+                                sum += kernel[((f * G::channels + c) * G::kernel_height + kh) * G::kernel_width + kw] *
+                                       dz[((n * G::filters + f) * G::out_height + std::size_t(oh)) * G::out_width +
+                                          std::size_t(ow)];
+                            }
+                    dx[((n * G::channels + c) * G::height + h) * G::width + w] = sum;
+                }
+    return dx;
+}
+
+// kernel_gradient[f][c][kh][kw] = the sum over samples and outputs of dz[n][f][oh][ow] * x[n][c][oh + kh - pad][...];
+// then the bias gradient, the sum of dz per filter.
+template <class G>
+std::vector<double> defined_parameter_gradient(const std::vector<float>& x, const std::vector<float>& dz,
+                                               std::size_t batch) {
+    std::vector<double> gradient(G::kernel_size + G::filters);
+    for (std::size_t n = 0; n < batch; ++n)
+        for (std::size_t f = 0; f < G::filters; ++f)
+            for (std::size_t oh = 0; oh < G::out_height; ++oh)
+                for (std::size_t ow = 0; ow < G::out_width; ++ow) {
+                    const double d = dz[((n * G::filters + f) * G::out_height + oh) * G::out_width + ow];
+                    gradient[G::kernel_size + f] += d;
+                    for (std::size_t c = 0; c < G::channels; ++c)
+                        for (std::size_t kh = 0; kh < G::kernel_height; ++kh)
+                            for (std::size_t kw = 0; kw < G::kernel_width; ++kw)
+                                gradient[((f * G::channels + c) * G::kernel_height + kh) * G::kernel_width + kw] +=
+                                    d * input_at<G>(x, n, c, long(oh + kh) - long(G::pad_top),
+                                                    long(ow + kw) - long(G::pad_left));
+                }
+    return gradient;
+}
+
+template <class Got>
+void check_close(const Got& got, const std::vector<double>& expected) {
+    REQUIRE(got.size() == expected.size());
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < got.size(); ++i)
+        wrong += std::abs(got[i] - expected[i]) > 1e-4 * (1.0 + std::abs(expected[i]));
+    CHECK(wrong == 0);
+}
+
+// The kernels themselves, whichever path the backend picks for G.
+template <class G>
+void check_kernels(const std::vector<float>& kernel, const std::vector<float>& x, const std::vector<float>& dy,
+                   std::size_t batch) {
+    if constexpr (direct::enabled) {
+        using Image = direct::Plan<G>;
+        std::vector<float> padded(Image::input_size), planes(G::filters * Image::plane_stride), y;
+        for (std::size_t n = 0; n < batch; ++n) {
+            Image::pad(x.data() + n * G::input_size, padded.data());
+            Image::convolve(kernel.data(), padded.data(), planes.data(), 0, G::filters);
+            for (std::size_t f = 0; f < G::filters; ++f)
+                y.insert(y.end(), planes.begin() + long(f * Image::plane_stride),
+                         planes.begin() + long(f * Image::plane_stride + G::pixels));
+        }
+        check_close(y, defined_forward<G>(kernel, x, batch));
+
+        using Gradient = direct::KernelGradient<G>;
+        std::vector<float> samples(batch * Gradient::sample_size), gradient(G::kernel_size);
+        for (std::size_t n = 0; n < batch; ++n)
+            Gradient::prepare(x.data() + n * G::input_size, dy.data() + n * G::output_size,
+                              samples.data() + n * Gradient::sample_size);
+        // The first sample alone, then the others added: as chunks do.
+        Gradient::accumulate(samples.data(), 1, gradient.data(), false);
+        Gradient::accumulate(samples.data() + Gradient::sample_size, batch - 1, gradient.data(), true);
+        std::vector<double> expected = defined_parameter_gradient<G>(x, dy, batch);
+        expected.resize(G::kernel_size);
+        check_close(gradient, expected);
+
+        using Turned = direct::InputGradient<G>;
+        if constexpr (Turned::exists) {
+            using Back = direct::Plan<typename Turned::Geometry>;
+            std::vector<float> turned(G::kernel_size), area(Back::input_size),
+                back(G::channels * Back::plane_stride), dx;
+            Turned::turn(kernel.data(), turned.data());
+            for (std::size_t n = 0; n < batch; ++n) {
+                Back::pad(dy.data() + n * G::output_size, area.data());
+                Back::convolve(turned.data(), area.data(), back.data(), 0, G::channels);
+                for (std::size_t c = 0; c < G::channels; ++c)
+                    dx.insert(dx.end(), back.begin() + long(c * Back::plane_stride),
+                              back.begin() + long(c * Back::plane_stride + G::height * G::width));
+            }
+            check_close(dx, defined_input_gradient<G>(kernel, dy, batch));
+        }
+    }
+}
+
+template <class G>
+void check_geometry(std::size_t batch) {
+    CAPTURE(G::channels);
+    CAPTURE(G::filters);
+    CAPTURE(G::out_width);
+    CAPTURE(batch);
+    ctnn::Rng rng(G::filters * 31 + G::channels);
+    std::vector<float> kernel(G::kernel_size), x(batch * G::input_size), dy(batch * G::output_size);
+    for (float& v : kernel) v = rng.uniform(-1.0f, 1.0f);
+    for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+    for (float& v : dy) v = rng.uniform(-1.0f, 1.0f);
+    check_kernels<G>(kernel, x, dy, batch);
+
+    const ctnn::backend::Cpu cpu;
+    const Identity sink{G::pixels};
+    using Convolution = ChunkedConvolution<G>;
+    ctnn::backend::cpu::AlignedVector<float> workspace(Convolution::workspace_size());
+
+    std::vector<float> y(batch * G::output_size);
+    Convolution::forward(cpu, kernel.data(), x.data(), y.data(), batch, workspace.data(), sink, true);
+    check_close(y, defined_forward<G>(kernel, x, batch));
+
+    std::vector<float> dx(batch * G::input_size), kernel_gradient(G::kernel_size), bias_gradient(G::filters);
+    Convolution::backward(cpu, kernel.data(), x.data(), y.data(), dy.data(), dx.data(), kernel_gradient.data(),
+                          bias_gradient.data(), batch, workspace.data(), sink, true);
+    check_close(dx, defined_input_gradient<G>(kernel, dy, batch));
+    std::vector<float> gradients(kernel_gradient);
+    gradients.insert(gradients.end(), bias_gradient.begin(), bias_gradient.end());
+    check_close(gradients, defined_parameter_gradient<G>(x, dy, batch));
+
+    // Without dx (a first layer) the parameter gradients are the same.
+    std::vector<float> again(G::kernel_size), bias_again(G::filters);
+    Convolution::backward(cpu, kernel.data(), x.data(), y.data(), dy.data(), nullptr, again.data(),
+                          bias_again.data(), batch, workspace.data(), sink, true);
+    CHECK(again == kernel_gradient);
+    CHECK(bias_again == bias_gradient);
+}
+
+// Stride 1; the output size follows from the padding before and after.
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t KH, std::size_t KW,
+          std::size_t Top, std::size_t Bottom, std::size_t Left, std::size_t Right>
+using Geometry = ctnn::convolution::Geometry<C, H, W, F, KH, KW, 1, 1, Top, Left, H + Top + Bottom - KH + 1,
+                                             W + Left + Right - KW + 1>;
+
+// The input gradient is direct only where it pays: the turned kernel over a
+// valid convolution's dz would multiply 2.25 times as many products as the
+// GEMM, most of them by the padding.
+static_assert(direct::InputGradient<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>>::pays);
+static_assert(direct::InputGradient<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>::exists);
+static_assert(!direct::InputGradient<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>::pays);
+// Where the backend takes each path (direct_convolution.hpp says why).
+using CifarSecond = direct::DirectConvolution<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>>;
+using CifarThird = direct::DirectConvolution<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>;
+using SeedFirst = direct::DirectConvolution<Geometry<1, 28, 28, 45, 5, 5, 0, 0, 0, 0>>;
+static_assert(CifarSecond::forward_applies == direct::enabled && CifarSecond::backward_applies == direct::enabled);
+static_assert(CifarThird::forward_applies == direct::enabled && !CifarThird::backward_applies);
+static_assert(!SeedFirst::forward_applies && !SeedFirst::backward_applies);
+
+} // namespace
+
+TEST_CASE("direct convolution: the seed models' layers against the definition") {
+    for (std::size_t batch : {1, 2, 5}) {
+        check_geometry<Geometry<1, 28, 28, 45, 5, 5, 0, 0, 0, 0>>(batch);   // seed 003, valid
+        check_geometry<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>(batch);  // its second layer
+        check_geometry<Geometry<3, 32, 32, 32, 5, 5, 2, 2, 2, 2>>(batch);   // seed 004, padding 2
+        check_geometry<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>(batch);
+        check_geometry<Geometry<32, 14, 42, 64, 3, 3, 1, 1, 1, 1>>(batch);  // the number reader, "same"
+    }
+}
+
+TEST_CASE("direct convolution: filter tails, small planes, rectangular kernels, uneven padding") {
+    for (std::size_t batch : {1, 3, 40}) {
+        check_geometry<Geometry<2, 5, 5, 1, 3, 3, 1, 1, 1, 1>>(batch);     // one filter
+        check_geometry<Geometry<3, 7, 5, 7, 3, 3, 1, 1, 1, 1>>(batch);     // a tail of filters
+        check_geometry<Geometry<2, 6, 9, 23, 3, 2, 1, 1, 0, 1>>(batch);    // 3x2 kernel, "same" padded right only
+        check_geometry<Geometry<4, 6, 6, 5, 2, 2, 0, 1, 0, 1>>(batch);     // even kernel, "same"
+        check_geometry<Geometry<3, 4, 4, 17, 1, 1, 0, 0, 0, 0>>(batch);    // 1x1
+        check_geometry<Geometry<2, 3, 20, 9, 3, 3, 2, 2, 2, 2>>(batch);    // output larger than the input
+    }
+}
