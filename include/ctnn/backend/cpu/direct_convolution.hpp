@@ -57,16 +57,24 @@ inline constexpr bool enabled = false;
 inline constexpr std::size_t lanes = 8, registers = 16;
 #endif
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-// The sum of the lanes, in halves. (Through memory: GCC 12 warns about the
-// undefined upper lanes inside the shuffle intrinsics at -O1.)
+// The sum of a vector's lanes. GCC 12 warns at -O1 that the upper lanes
+// its reduction intrinsics start from are uninitialised (they are
+// overwritten; the warning is about the intrinsics' own code).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#if defined(__AVX512F__)
+inline float sum_of(vector v) { return _mm512_reduce_add_ps(v); }
+#elif defined(__AVX2__) && defined(__FMA__)
 inline float sum_of(vector v) {
-    alignas(64) float values[lanes];
-    store(values, v);
-    for (std::size_t width = lanes / 2; width > 0; width /= 2)
-        for (std::size_t i = 0; i < width; ++i) values[i] += values[i + width];
-    return values[0];
+    const __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 pairs = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)));
 }
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
 #endif
 
 // Filters per register block for VR vectors of outputs: the accumulators,
