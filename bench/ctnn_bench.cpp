@@ -244,6 +244,13 @@ int main(int argc, char** argv) try {
     const auto& blas = ctnn::backend::cpu::blas_info();
     std::printf("CONFIG ctnn: OpenBLAS %s kernel, %s, %d threads (%s)\n", blas.core.c_str(),
                 blas.threading.c_str(), blas.threads, blas.library.c_str());
+    namespace direct = ctnn::backend::cpu::direct;
+    if (direct::enabled)
+        std::printf("CONFIG ctnn: float stride-1 convolutions on its own %s kernels where they beat "
+                    "im2col + sgemm (backend/cpu/direct_convolution.hpp)\n",
+                    direct::instruction_set);
+    else
+        std::printf("CONFIG ctnn: convolutions as im2col + sgemm (built without AVX2 or AVX-512)\n");
     dense_against_peak();
     train(512);
     train(64);

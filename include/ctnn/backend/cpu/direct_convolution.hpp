@@ -56,6 +56,8 @@ inline vector multiply_add(vector x, vector y, vector sum) { return _mm256_fmadd
 inline constexpr bool enabled = false;
 inline constexpr std::size_t lanes = 8, registers = 16;
 #endif
+// What the kernels were compiled for, for reports.
+inline constexpr const char* instruction_set = !enabled ? "none" : lanes == 16 ? "AVX-512" : "AVX2 with FMA";
 
 // The sum of a vector's lanes. GCC 12 warns at -O1 that the upper lanes
 // its reduction intrinsics start from are uninitialised (they are
