@@ -28,8 +28,12 @@
 #include "ctnn/backend/cpu/parallel.hpp"
 #include "ctnn/backend/generic/convolution.hpp"
 
+// The kernels exist where the target has AVX-512, or AVX2 with FMA.
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#define CTNN_CPU_DIRECT_KERNELS 1
 #include <immintrin.h>
+#else
+#define CTNN_CPU_DIRECT_KERNELS 0
 #endif
 
 namespace ctnn::backend::cpu::direct {
@@ -128,7 +132,7 @@ struct Plan {
                             padded + c * padded_plane + (h + G::pad_top) * padded_width + G::pad_left);
     }
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if CTNN_CPU_DIRECT_KERNELS
     // Filters [f, f + FR) over output vectors [block * VR, (block + 1) * VR).
     template <std::size_t FR>
     static void block(const float* kernel, const float* padded, float* planes, std::size_t f, std::size_t block) {
@@ -160,7 +164,7 @@ struct Plan {
     // multiple of filters_per_block, and so is `last` unless it is the end.
     static void convolve(const float* kernel, const float* padded, float* planes, std::size_t first,
                          std::size_t last) {
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if CTNN_CPU_DIRECT_KERNELS
         constexpr std::size_t FR = filters_per_block, tail = G::filters % FR;
         std::size_t f = first;
         for (; f + FR <= last; f += FR)
@@ -208,7 +212,7 @@ struct KernelGradient {
                             wide + f * plane + oh * padded_width);
     }
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if CTNN_CPU_DIRECT_KERNELS
     template <std::size_t FR, std::size_t TR>
     static void block(const float* samples, std::size_t count, std::size_t f, std::size_t tap, float* gradient,
                       bool add) {
@@ -251,7 +255,7 @@ struct KernelGradient {
 
     // gradient (filters x patch) = (add: +=) the sum over `count` prepared samples.
     static void accumulate(const float* samples, std::size_t count, float* gradient, bool add) {
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if CTNN_CPU_DIRECT_KERNELS
         constexpr std::size_t FR = filters_per_block, tail = G::filters % FR;
         std::size_t f = 0;
         for (; f + FR <= G::filters; f += FR) taps<FR>(samples, count, f, gradient, add);
