@@ -245,12 +245,13 @@ int main(int argc, char** argv) try {
     std::printf("CONFIG ctnn: OpenBLAS %s kernel, %s, %d threads (%s)\n", blas.core.c_str(),
                 blas.threading.c_str(), blas.threads, blas.library.c_str());
     namespace direct = ctnn::backend::cpu::direct;
-    if (direct::enabled)
+    if (direct::enabled && direct::switched_on())
         std::printf("CONFIG ctnn: float stride-1 convolutions on its own %s kernels where they beat "
                     "im2col + sgemm (backend/cpu/direct_convolution.hpp)\n",
                     direct::instruction_set);
     else
-        std::printf("CONFIG ctnn: convolutions as im2col + sgemm (built without AVX2 or AVX-512)\n");
+        std::printf("CONFIG ctnn: convolutions as im2col + sgemm (%s)\n",
+                    direct::enabled ? "CTNN_DIRECT_CONVOLUTION=0" : "built without AVX2 or AVX-512");
     dense_against_peak();
     train(512);
     train(64);

@@ -140,7 +140,7 @@ public:
     void convolve(const float* kernel, const float* x, float* y, std::size_t batch,
                   float* workspace, const Sink& sink) const {
         cpu::ChunkedConvolution<Geometry>::forward(*this, kernel, x, y, batch, workspace, sink,
-                                                   precision_ == Precision::fp32);
+                                                   direct_convolutions());
     }
     template <class Geometry, class Sink>
     void convolve_backward(const float* kernel, const float* x, const float* y, const float* dy,
@@ -148,10 +148,13 @@ public:
                            std::size_t batch, float* workspace, const Sink& sink) const {
         cpu::ChunkedConvolution<Geometry>::backward(*this, kernel, x, y, dy, dx, kernel_gradient,
                                                     bias_gradient, batch, workspace, sink,
-                                                    precision_ == Precision::fp32);
+                                                    direct_convolutions());
     }
 
 private:
+    // The direct kernels multiply in float; bf16 products go through the GEMM.
+    bool direct_convolutions() const { return precision_ == Precision::fp32 && cpu::direct::switched_on(); }
+
     Precision precision_ = Precision::fp32;
 };
 

@@ -57,13 +57,13 @@ public:
         return thread_count() * stride;
     }
 
-    // `products_in_float`: false where the backend multiplies in bf16, which
-    // only its GEMM does.
+    // `direct_allowed`: false where the backend multiplies in bf16 (which only
+    // its GEMM does) or CTNN_DIRECT_CONVOLUTION=0 says so.
     template <class Backend, class Sink>
     static void forward(const Backend& backend, const float* kernel, const float* x, float* y,
-                        std::size_t batch, float* workspace, const Sink& sink, bool products_in_float) {
+                        std::size_t batch, float* workspace, const Sink& sink, bool direct_allowed) {
         if constexpr (Direct::forward_applies)
-            if (products_in_float) return Direct::forward(kernel, x, y, batch, workspace, sink);
+            if (direct_allowed) return Direct::forward(kernel, x, y, batch, workspace, sink);
         if (batch < thread_count()) return forward_by_filters(backend, kernel, x, y, batch, workspace, sink);
         parallel_threads([&](std::size_t thread, std::size_t threads) {
             float* columns = columns_of(workspace, thread);
@@ -86,9 +86,9 @@ public:
     template <class Backend, class Sink>
     static void backward(const Backend& backend, const float* kernel, const float* x, const float* y,
                          const float* dy, float* dx, float* kernel_gradient, float* bias_gradient,
-                         std::size_t batch, float* workspace, const Sink& sink, bool products_in_float) {
+                         std::size_t batch, float* workspace, const Sink& sink, bool direct_allowed) {
         if constexpr (Direct::backward_applies)
-            if (products_in_float)
+            if (direct_allowed)
                 return Direct::backward(kernel, x, y, dy, dx, kernel_gradient, bias_gradient, batch, workspace,
                                         sink);
         std::size_t used = 0;

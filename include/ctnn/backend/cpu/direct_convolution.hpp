@@ -23,7 +23,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "ctnn/backend/cpu/parallel.hpp"
 #include "ctnn/backend/generic/convolution.hpp"
@@ -60,6 +62,16 @@ inline vector multiply_add(vector x, vector y, vector sum) { return _mm256_fmadd
 inline constexpr bool enabled = false;
 inline constexpr std::size_t lanes = 8, registers = 16;
 #endif
+// CTNN_DIRECT_CONVOLUTION=0 keeps every convolution on im2col + sgemm: to
+// measure what the kernels bring, or to rule them out. Read once.
+inline bool switched_on() {
+    static const bool on = [] {
+        const char* chosen = std::getenv("CTNN_DIRECT_CONVOLUTION");
+        return !(chosen && std::string_view(chosen) == "0");
+    }();
+    return on;
+}
+
 // What the kernels were compiled for, for reports.
 inline constexpr const char* instruction_set = !enabled ? "none" : lanes == 16 ? "AVX-512" : "AVX2 with FMA";
 
