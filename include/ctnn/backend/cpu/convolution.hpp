@@ -120,16 +120,7 @@ public:
                 for (std::size_t plane = 0; plane < count * G::channels; ++plane) col2im(plane);
             }
         });
-        parallel_for(partial_size, parallel_grain, [=](std::size_t first, std::size_t last) {
-            for (std::size_t j = first; j < last; ++j) {
-                float sum = workspace[partial_offset + j];
-                for (std::size_t t = 1; t < used; ++t) sum += workspace[t * stride + partial_offset + j];
-                if (j < G::kernel_size)
-                    kernel_gradient[j] = sum;
-                else
-                    bias_gradient[j - G::kernel_size] = sum;
-            }
-        });
+        direct::add_partials<G>(partial_of(workspace, 0), stride, used, kernel_gradient, bias_gradient);
     }
 
 private:

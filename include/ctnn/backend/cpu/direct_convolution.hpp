@@ -310,6 +310,24 @@ struct InputGradient {
     }
 };
 
+// The kernel and bias gradients from the `used` threads' partial sums
+// (kernel, then bias; thread t's `stride` floats after thread 0's), added in
+// thread order: results depend on the thread count, not on timing.
+template <class G>
+void add_partials(const float* partials, std::size_t stride, std::size_t used, float* kernel_gradient,
+                  float* bias_gradient) {
+    parallel_for(G::kernel_size + G::filters, parallel_grain, [=](std::size_t first, std::size_t last) {
+        for (std::size_t j = first; j < last; ++j) {
+            float sum = partials[j];
+            for (std::size_t t = 1; t < used; ++t) sum += partials[t * stride + j];
+            if (j < G::kernel_size)
+                kernel_gradient[j] = sum;
+            else
+                bias_gradient[j - G::kernel_size] = sum;
+        }
+    });
+}
+
 // The driver (what ChunkedConvolution hands stride-1 float convolutions to).
 // Forward: each thread pads and convolves its share of the batch a sample
 // at a time; a batch smaller than the team (batch-1 inference) is split by
@@ -432,16 +450,7 @@ public:
                 }
             }
         });
-        parallel_for(partial_size, parallel_grain, [=](std::size_t first, std::size_t last) {
-            for (std::size_t j = first; j < last; ++j) {
-                float sum = area_of(workspace, 0)[partial_offset + j];
-                for (std::size_t t = 1; t < used; ++t) sum += area_of(workspace, t)[partial_offset + j];
-                if (j < G::kernel_size)
-                    kernel_gradient[j] = sum;
-                else
-                    bias_gradient[j - G::kernel_size] = sum;
-            }
-        });
+        add_partials<G>(area_of(workspace, 0) + partial_offset, stride, used, kernel_gradient, bias_gradient);
     }
 };
 
