@@ -213,7 +213,8 @@ static_assert(!direct::InputGradient<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>
 using CifarSecond = direct::DirectConvolution<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>>;
 using CifarThird = direct::DirectConvolution<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>;
 using SeedFirst = direct::DirectConvolution<Geometry<1, 28, 28, 45, 5, 5, 0, 0, 0, 0>>;
-static_assert(CifarSecond::forward_applies == direct::enabled && CifarSecond::backward_applies == direct::enabled);
+static_assert(CifarSecond::forward_applies == direct::enabled &&
+              CifarSecond::backward_applies == (direct::enabled && direct::lanes == 16));
 static_assert(CifarThird::forward_applies == direct::enabled && !CifarThird::backward_applies);
 static_assert(!SeedFirst::forward_applies && !SeedFirst::backward_applies);
 
