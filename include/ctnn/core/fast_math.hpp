@@ -1,5 +1,7 @@
 // exp, tanh and the logistic function without library calls, so that loops
 // over them vectorise (std::tanh and std::exp are scalar calls in libstdc++).
+// GCC vectorises their selects only with -fno-trapping-math or AVX-512's
+// masks; ctnn::ctnn compiles with it (CMakeLists.txt).
 // Accuracy: a few float ulps over the whole range, which is far below what
 // training notices; results are the same on every x86-64 compiler because
 // only +, *, / and bit operations are used.
