@@ -70,6 +70,37 @@ CTNN_HOST_DEVICE void visit_channels(std::size_t begin, std::size_t end, std::si
         }
 }
 
+// Adds term(c, i) over every value i of channels [begin, end) into
+// sums[c - begin], each channel's values in the same order whatever the
+// partition. A run of Axes::inner contiguous values is first summed in
+// sum_lanes interleaved partial sums: a strict left-to-right sum is one chain
+// of dependent additions, which no compiler vectorises (on a Zen 3, summing
+// the statistics one value at a time took a fifth of fashion_cnn's training).
+inline constexpr std::size_t sum_lanes = 8;
+template <class Axes, class Term>
+CTNN_HOST_DEVICE void sum_channels(std::size_t begin, std::size_t end, std::size_t batch, double* sums,
+                                   Term&& term) {
+    for (std::size_t n = 0; n < batch; ++n)
+        for (std::size_t o = 0; o < Axes::outer; ++o) {
+            const std::size_t base = (n * Axes::outer + o) * Axes::channels * Axes::inner;
+            for (std::size_t c = begin; c < end; ++c) {
+                const std::size_t first = base + c * Axes::inner;
+                if constexpr (Axes::inner < sum_lanes) {
+                    for (std::size_t s = 0; s < Axes::inner; ++s) sums[c - begin] += term(c, first + s);
+                } else {
+                    double lane[sum_lanes] = {};
+                    std::size_t s = 0;
+                    for (; s + sum_lanes <= Axes::inner; s += sum_lanes)
+                        for (std::size_t j = 0; j < sum_lanes; ++j) lane[j] += term(c, first + s + j);
+                    for (std::size_t j = 0; s + j < Axes::inner; ++j) lane[j] += term(c, first + s + j);
+                    double total = 0.0;
+                    for (std::size_t j = 0; j < sum_lanes; ++j) total += lane[j];
+                    sums[c - begin] += total;
+                }
+            }
+        }
+}
+
 // Per channel of one block, over this process's values: the sum of x, or,
 // given the global batch's sums, the sum of squares of x minus the global
 // mean. Two passes, as NormalizeBlock takes them, for synchronised statistics.
@@ -87,9 +118,9 @@ struct ChannelMoments {
         double sum[norm_block] = {}, centre[norm_block] = {};
         if (global_sums)
             for (std::size_t c = begin; c < end; ++c) centre[c - begin] = global_sums[c] / global_count;
-        visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) {
+        sum_channels<Axes>(begin, end, batch, sum, [&](std::size_t c, std::size_t i) {
             const double d = x[i] - centre[c - begin];
-            sum[c - begin] += global_sums ? d * d : d;
+            return global_sums ? d * d : d;
         });
         for (std::size_t c = begin; c < end; ++c) out[c] = sum[c - begin];
     }
@@ -130,12 +161,12 @@ struct NormalizeBlock {
                 }
             } else {
                 double sum[norm_block] = {};
-                visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) { sum[c - begin] += x[i]; });
+                sum_channels<Axes>(begin, end, batch, sum, [&](std::size_t, std::size_t i) { return double(x[i]); });
                 for (std::size_t c = begin; c < end; ++c) centre[c - begin] = sum[c - begin] / double(count);
                 // Two passes: the squares of centred values do not cancel.
-                visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) {
+                sum_channels<Axes>(begin, end, batch, squares, [&](std::size_t c, std::size_t i) {
                     const double d = x[i] - centre[c - begin];
-                    squares[c - begin] += d * d;
+                    return d * d;
                 });
             }
             for (std::size_t c = begin; c < end; ++c) {
@@ -199,10 +230,9 @@ struct NormalizeBlockGradient {
                 sum_dy_xhat[c - begin] = global_sums[Axes::channels + c];
             }
         } else {
-            visit_channels<Axes>(begin, end, batch, [&](std::size_t c, std::size_t i) {
-                const double xhat = (double(x[i]) - mean[c]) * inverse_std[c];
-                sum_dy[c - begin] += dy[i];
-                sum_dy_xhat[c - begin] += dy[i] * xhat;
+            sum_channels<Axes>(begin, end, batch, sum_dy, [&](std::size_t, std::size_t i) { return double(dy[i]); });
+            sum_channels<Axes>(begin, end, batch, sum_dy_xhat, [&](std::size_t c, std::size_t i) {
+                return dy[i] * ((double(x[i]) - mean[c]) * inverse_std[c]);
             });
             for (std::size_t c = begin; c < end; ++c) {
                 dgamma[c] = float(sum_dy_xhat[c - begin]);
