@@ -108,8 +108,7 @@ public:
                 backend.gemm(Trans::no, Trans::yes, G::filters, G::patch, n, 1.0f, dz, n, columns, n,
                              first_chunk ? 0.0f : 1.0f, partial, G::patch);
                 for (std::size_t f = 0; f < G::filters; ++f) {
-                    float sum = 0.0f;
-                    for (std::size_t p = 0; p < n; ++p) sum += dz[f * n + p];
+                    const float sum = direct::run_sum(dz + f * n, n);
                     partial[G::kernel_size + f] = first_chunk ? sum : partial[G::kernel_size + f] + sum;
                 }
                 if (!dx) continue;

@@ -314,6 +314,19 @@ struct InputGradient {
     }
 };
 
+// The sum of n floats in 8 interleaved partial sums, added in a fixed order:
+// one chain of additions does not vectorise (the im2col path's bias
+// gradients were 3% of the CIFAR CNN's training step on a Zen 3).
+inline float run_sum(const float* values, std::size_t n) {
+    constexpr std::size_t width = 8;
+    float lane[width] = {};
+    std::size_t i = 0;
+    for (; i + width <= n; i += width)
+        for (std::size_t j = 0; j < width; ++j) lane[j] += values[i + j];
+    for (std::size_t j = 0; i + j < n; ++j) lane[j] += values[i + j];
+    return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
 // The kernel and bias gradients from the `used` threads' partial sums
 // (kernel, then bias; thread t's `stride` floats after thread 0's), added in
 // thread order: results depend on the thread count, not on timing.
@@ -451,7 +464,7 @@ public:
                 for (std::size_t f = 0; f < G::filters; ++f) {
                     float sum = 0.0f;
                     for (std::size_t i = 0; i < count; ++i)
-                        for (std::size_t p = 0; p < G::pixels; ++p) sum += dz[i * G::output_size + f * G::pixels + p];
+                        sum += run_sum(dz + i * G::output_size + f * G::pixels, G::pixels);
                     partial[G::kernel_size + f] = first_chunk ? sum : partial[G::kernel_size + f] + sum;
                 }
             }
