@@ -16,7 +16,7 @@
 
 #include <ctnn/ctnn.hpp>
 
-namespace {
+namespace backend_bf16_test {
 
 namespace bf16 = ctnn::backend::cpu::bf16;
 using ctnn::Shape;
@@ -40,8 +40,6 @@ std::vector<float> normal_values(std::size_t n, std::uint64_t seed) {
     for (float& v : values) v = rng.normal();
     return values;
 }
-
-} // namespace
 
 TEST_CASE("round_to_bf16 rounds to nearest even and keeps infinities and NaNs") {
     CHECK(bf16::round_to_bf16(1.0f) == 0x3f80);
@@ -107,8 +105,6 @@ TEST_CASE("bf16 gemm: run inside a thread team (the convolution's chunks), each 
         CHECK(std::equal(alone.begin(), alone.end(), teamed.begin() + copy * m * n));
 }
 
-namespace {
-
 using SmallCnn = ctnn::Sequential<ctnn::Input<3, 12, 12>, ctnn::Conv2D<16, 3>, ctnn::ReLU, ctnn::MaxPool2D<2>,
                                   ctnn::Flatten, ctnn::Dense<32>, ctnn::Tanh, ctnn::Dense<10>>;
 
@@ -120,8 +116,6 @@ double relative_error(std::span<const float> got, std::span<const float> want) {
     }
     return std::sqrt(difference / norm);
 }
-
-} // namespace
 
 TEST_CASE("a network on Cpu{Precision::bf16}: outputs and gradients within bf16's rounding of the float network's") {
     if (skip_without_bf16()) return;
@@ -177,3 +171,5 @@ TEST_CASE("a network on Cpu{Precision::bf16} learns a ten-class task as the floa
     INFO("test accuracy in bf16 ", accuracy);
     CHECK(accuracy > 0.9f);
 }
+
+} // namespace backend_bf16_test

@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-namespace {
+namespace backend_core_sharing_test {
 
 using ctnn::backend::cpu::detail::threads_left;
 
@@ -89,4 +89,4 @@ TEST_CASE("the thread count: CTNN_NUM_THREADS, else OMP_NUM_THREADS, else the co
     CHECK(default_thread_count() == CPU_COUNT(&all));
 }
 
-} // namespace
+} // namespace backend_core_sharing_test

@@ -12,7 +12,7 @@
 #include <ctnn/backend/thrust/host.hpp>
 #include <ctnn/ctnn.hpp>
 
-namespace {
+namespace backend_device_buffer_test {
 
 using Buffer = ctnn::backend::ThrustHost::buffer<float>;
 
@@ -84,5 +84,6 @@ TEST_CASE("a network whose workspace cannot grow says which call, which batch an
     CHECK(net.forward({x.data(), 8}, 2).size() == 6);
 }
 
-} // namespace
+} // namespace backend_device_buffer_test
+
 #endif

@@ -16,7 +16,7 @@
 #include <ctnn/backend/cpu/backend.hpp>
 #include <ctnn/core/random.hpp>
 
-namespace {
+namespace backend_direct_convolution_test {
 
 using ctnn::backend::cpu::ChunkedConvolution;
 namespace direct = ctnn::backend::cpu::direct;
@@ -218,8 +218,6 @@ static_assert(CifarSecond::forward_applies == direct::enabled &&
 static_assert(CifarThird::forward_applies == direct::enabled && !CifarThird::backward_applies);
 static_assert(!SeedFirst::forward_applies && !SeedFirst::backward_applies);
 
-} // namespace
-
 TEST_CASE("direct convolution: the seed models' layers against the definition") {
     for (std::size_t batch : {1, 2, 5}) {
         check_geometry<Geometry<1, 28, 28, 45, 5, 5, 0, 0, 0, 0>>(batch);   // seed 003, valid
@@ -240,3 +238,5 @@ TEST_CASE("direct convolution: filter tails, small planes, rectangular kernels, 
         check_geometry<Geometry<2, 3, 20, 9, 3, 3, 2, 2, 2, 2>>(batch);    // output larger than the input
     }
 }
+
+} // namespace backend_direct_convolution_test

@@ -14,7 +14,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace backend_gemm_test {
 
 using ctnn::Trans;
 
@@ -43,8 +43,6 @@ double expected_at(const std::vector<float>& a, const std::vector<float>& b, std
     for (std::size_t p = 0; p < k; ++p) sum += double(alpha) * a[i * k + p] * b[p * n + j];
     return sum;
 }
-
-} // namespace
 
 TEST_CASE("OpenBLAS: report the kernel in use; never the slow fallback on an AVX-512 CPU") {
     const auto& blas = ctnn::backend::cpu::blas_info();
@@ -153,3 +151,5 @@ TEST_CASE("small-batch GEMM (batch-1 inference) agrees with OpenBLAS for every w
         }
     }
 }
+
+} // namespace backend_gemm_test

@@ -14,7 +14,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace backend_operations_test {
 
 constexpr std::size_t large = 3 * ctnn::backend::cpu::parallel_grain + 5;
 
@@ -30,8 +30,6 @@ struct Alternating {
         return i % 2 ? 1e-8 * double(i) : 1e8 / double(i + 1);
     }
 };
-
-} // namespace
 
 TEST_CASE_TEMPLATE("for_each: the functor runs once for every index", Backend, CTNN_TEST_BACKENDS) {
     const Backend backend;
@@ -112,3 +110,5 @@ TEST_CASE_TEMPLATE("axpy, fill, copy and the transfers", Backend, CTNN_TEST_BACK
     backend.to_host(device.data(), host.data(), large);
     CHECK(host == x);
 }
+
+} // namespace backend_operations_test

@@ -6,7 +6,7 @@
 
 #include <ctnn/ctnn.hpp>
 
-namespace {
+namespace core_bind_test {
 
 using namespace ctnn;
 using boost::mp11::mp_at_c;
@@ -111,4 +111,4 @@ static_assert(HogMlp::param_count == 392 * 200 + 200 + 200 * 10 + 10);  // seed 
 // No layer above fell back to the stand-in that a failed check leaves behind.
 static_assert(at<Mlp, 1>::valid && at<Seq2Seq, 4>::valid && Projecting::valid);
 
-} // namespace
+} // namespace core_bind_test

@@ -13,7 +13,7 @@
 #include "support/fusion_check.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace core_fusion_test {
 
 using Net = ctnn::Sequential<ctnn::Input<7>, ctnn::Dense<6>, ctnn::Tanh, ctnn::Dense<5>,
                              ctnn::LeakyReLU, ctnn::Dropout, ctnn::Dense<5>, ctnn::Sigmoid,
@@ -62,8 +62,6 @@ void check_folding(const Loss& loss, const std::vector<float>& targets) {
         CHECK(folded[i] == doctest::Approx(unfolded[i]).epsilon(1e-5));
     }
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("fusion: fused and unfused networks compute the same outputs and gradients",
                    Backend, CTNN_TEST_BACKENDS) {
@@ -142,3 +140,5 @@ TEST_CASE_TEMPLATE("fusion: the whole network's parameter gradients match finite
         CHECK(analytic[i] == doctest::Approx((up - down) / 2e-2).epsilon(2e-3).scale(1.0));
     }
 }
+
+} // namespace core_fusion_test

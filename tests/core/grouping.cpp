@@ -7,7 +7,7 @@
 
 #include <ctnn/ctnn.hpp>
 
-namespace {
+namespace core_grouping_test {
 
 using namespace ctnn;
 using boost::mp11::mp_list;
@@ -92,4 +92,4 @@ using Cnn = Sequential<Input<1, 12, 12>, Conv2D<4, 3>, BatchNorm, ReLU, MaxPool2
 static_assert(Cnn::pass_count == 4);  // the convolution group, Flatten, two Dense groups
 static_assert(Cnn::unfused::pass_count == 10);
 
-} // namespace
+} // namespace core_grouping_test

@@ -12,7 +12,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace core_input_gradient_test {
 
 // The "loss" sum(weights * outputs), so that d(loss)/d(outputs) = weights.
 // The inputs stay in `inputs`: backward reads them.
@@ -68,8 +68,6 @@ void check_input_gradient(std::size_t batch) {
     CHECK(checked >= std::min<std::size_t>(x.size(), 20));
 }
 
-} // namespace
-
 TEST_CASE_TEMPLATE("backward_to_inputs: a CNN's input gradient matches central differences", Backend,
                    CTNN_TEST_BACKENDS) {
     using Cnn = ctnn::Sequential<ctnn::Input<2, 6, 6>, ctnn::Conv2D<3, 3>, ctnn::Tanh, ctnn::AvgPool2D<2>,
@@ -88,3 +86,5 @@ TEST_CASE("backward_to_inputs: a first layer without parameters passes the gradi
     using Net = ctnn::Sequential<ctnn::Input<2, 3>, ctnn::Flatten, ctnn::Dense<2>, ctnn::Tanh>;
     check_input_gradient<Net::on<ctnn::backend::Cpu>>(4);
 }
+
+} // namespace core_input_gradient_test

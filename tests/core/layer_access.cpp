@@ -13,7 +13,7 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace core_layer_access_test {
 
 template <class Tensor>
 std::vector<std::size_t> shape_of(const Tensor& t) {
@@ -22,8 +22,6 @@ std::vector<std::size_t> shape_of(const Tensor& t) {
 
 using Cnn = ctnn::Sequential<ctnn::Input<1, 4, 4>, ctnn::Conv2D<2, 3>, ctnn::ReLU, ctnn::Flatten,
                              ctnn::Dense<3>, ctnn::Softmax>;
-
-} // namespace
 
 TEST_CASE("parameter<I, name>: the declared shape, as a view of parameters()") {
     Cnn net{ctnn::Seed{3}};
@@ -128,3 +126,5 @@ TEST_CASE_TEMPLATE("layer_output inside a fused group: only after forward_keepin
     net.forward(x, batch);
     CHECK_THROWS_AS(net.template layer_output<1>(), std::logic_error);
 }
+
+} // namespace core_layer_access_test

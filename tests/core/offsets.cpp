@@ -14,7 +14,7 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace core_offsets_test {
 
 using namespace ctnn;
 
@@ -36,8 +36,6 @@ struct Expected {
     std::string path;
     std::size_t offset, size;
 };
-
-} // namespace
 
 TEST_CASE("variables: one per declared parameter array, with its path, in buffer order") {
     const Net net;
@@ -143,3 +141,5 @@ TEST_CASE_TEMPLATE("state: each BatchNorm's moving mean, then its moving varianc
         }
     }
 }
+
+} // namespace core_offsets_test

@@ -13,7 +13,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace core_sequential_test {
 
 using Net = ctnn::Sequential<ctnn::Input<6>, ctnn::Dense<5>, ctnn::Tanh, ctnn::Dropout,
                              ctnn::Dense<4>, ctnn::ReLU, ctnn::Dropout, ctnn::Dense<3>,
@@ -44,8 +44,6 @@ private:
     std::size_t* gemms_ = nullptr;
 };
 static_assert(ctnn::Backend<Counting>);
-
-} // namespace
 
 TEST_CASE("Sequential: constructor arguments configure layers of their type, in order") {
     Net net{ctnn::Dropout{0.25f}, ctnn::Dense<4>{.l2 = 0.5f}, ctnn::Dropout{0.75f}};
@@ -156,3 +154,5 @@ TEST_CASE("Network: a backend argument is the object the network runs on") {
     const auto expected = own.forward(x, 2);
     for (std::size_t i = 0; i < y.size(); ++i) CHECK(y[i] == doctest::Approx(expected[i]));
 }
+
+} // namespace core_sequential_test

@@ -4,6 +4,8 @@
 
 #include <ctnn/core/shape.hpp>
 
+namespace core_shape_test {
+
 using namespace ctnn;
 
 static_assert(Shape<1, 28, 28>::rank == 3);
@@ -22,3 +24,5 @@ TEST_CASE("Shape: text forms for messages and summaries") {
     CHECK(to_string(Shape<10>{}) == "Shape<10>");
     CHECK(batch_shape_string(Shape<32, 12, 12>{}) == "(None, 32, 12, 12)");
 }
+
+} // namespace core_shape_test

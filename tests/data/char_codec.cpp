@@ -5,6 +5,8 @@
 
 #include <ctnn/data/char_codec.hpp>
 
+namespace data_char_codec_test {
+
 TEST_CASE("CharCodec: one-hot rows and class indices in alphabet order") {
     ctnn::data::CharCodec codec("0123456789+ ");
     CHECK(codec.size() == 12);
@@ -47,3 +49,5 @@ TEST_CASE("CharCodec: padding, and the errors it reports") {
     CHECK_THROWS_AS(codec.one_hot("01", wrong), std::invalid_argument);
     CHECK_THROWS_AS(codec.decode(wrong), std::invalid_argument);
 }
+
+} // namespace data_char_codec_test

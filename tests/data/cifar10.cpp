@@ -12,7 +12,7 @@
 
 #include "support/temp_dir.hpp"
 
-namespace {
+namespace data_cifar10_test {
 
 namespace fs = std::filesystem;
 using ctnn::data::DataError;
@@ -53,8 +53,6 @@ std::string message_of(const auto& load) {
     }
     return "(no error)";
 }
-
-} // namespace
 
 TEST_CASE("load_cifar10 reads channels-first rows scaled to [0, 1], the five training batches in order") {
     TempDir dir("ctnn-cifar10");
@@ -145,3 +143,5 @@ TEST_CASE("batches.meta.txt with other than ten names is refused") {
     CHECK(message_of([&] { ctnn::data::load_cifar10(dir.path()); }) ==
           "ctnn: " + (dir / "batches.meta.txt").string() + ": names 2 classes; CIFAR-10 has 10");
 }
+
+} // namespace data_cifar10_test

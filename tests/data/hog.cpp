@@ -11,7 +11,7 @@
 
 #include "hog_reference.hpp"
 
-namespace {
+namespace data_hog_test {
 
 using ctnn::data::BlockNorm;
 using ctnn::data::HogOptions;
@@ -22,8 +22,6 @@ double max_difference(const std::vector<float>& features, const hog_reference::C
         worst = std::max(worst, std::abs(double(features[i]) - c.expected[i]));
     return worst;
 }
-
-} // namespace
 
 TEST_CASE("hog matches scikit-image 0.19 to 1e-6") {
     for (const hog_reference::Case& c : hog_reference::cases) {
@@ -91,3 +89,5 @@ TEST_CASE("hog rejects images and options it cannot use") {
                               xt::xtensor<float, 2>::from_shape({2, 1})};
     CHECK_THROWS_AS(ctnn::data::hog(wrong, 28, 28), std::invalid_argument);
 }
+
+} // namespace data_hog_test

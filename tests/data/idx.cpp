@@ -19,7 +19,7 @@
 
 #include <zlib.h>
 
-namespace {
+namespace data_idx_test {
 
 namespace fs = std::filesystem;
 using ctnn::data::DataError;
@@ -112,8 +112,6 @@ void check_read_idx_fails(const fs::path& file, std::initializer_list<std::strin
     check_mentions(message, {file.string()});
     check_mentions(message, words);
 }
-
-} // namespace
 
 TEST_SUITE("data/idx") {
 
@@ -352,3 +350,5 @@ TEST_CASE("real MNIST, when CTNN_MNIST_DIR points at it") {
 }
 
 } // TEST_SUITE
+
+} // namespace data_idx_test

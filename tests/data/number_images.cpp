@@ -12,7 +12,7 @@
 #include <ctnn/ctnn.hpp>
 #include <ctnn/data/number_images.hpp>
 
-namespace {
+namespace data_number_images_test {
 
 using ctnn::data::NumberImages;
 
@@ -64,8 +64,6 @@ void check_image(const NumberImages& images, const ctnn::data::NumberImage& draw
     CHECK(between_levels == 0);
     CHECK(stray_ink == 0);
 }
-
-} // namespace
 
 TEST_CASE("NumberImages: reading targets spell the number right-aligned, blanks before it") {
     float targets[3];
@@ -191,3 +189,5 @@ TEST_CASE("NumberImages: from real MNIST, when CTNN_MNIST_DIR points at it") {
         check_image(train, train.draw(1, 0, i, image.data()), image.data());
     }
 }
+
+} // namespace data_number_images_test

@@ -26,7 +26,7 @@
 
 extern char** environ;
 
-namespace {
+namespace io_kill_safety_test {
 
 using ctnn::testing::TempDir;
 using Mlp = ctnn::Sequential<ctnn::Input<16>, ctnn::Dense<256>, ctnn::Tanh, ctnn::Dropout, ctnn::Dense<3>,
@@ -69,8 +69,6 @@ std::vector<float> raw_floats(const std::filesystem::path& file) {
     std::memcpy(values.data(), bytes.data(), values.size() * sizeof(float));
     return values;
 }
-
-} // namespace
 
 TEST_CASE("a checkpoint file whose writer is killed in the middle of a save is always the previous one or the new one, and loads") {
     TempDir dir("ctnn-kill");
@@ -119,3 +117,5 @@ TEST_CASE("a run killed at a random moment and resumed from its last checkpoint 
     }
     CHECK(killed >= 1);
 }
+
+} // namespace io_kill_safety_test

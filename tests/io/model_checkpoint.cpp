@@ -13,7 +13,7 @@
 
 #include "support/temp_dir.hpp"
 
-namespace {
+namespace io_model_checkpoint_test {
 
 using Net = ctnn::Sequential<ctnn::Input<2>, ctnn::Dense<8>, ctnn::Tanh, ctnn::Dense<2>,
                              ctnn::Softmax>;
@@ -41,8 +41,6 @@ std::uint64_t saved_epoch(const std::filesystem::path& file) {
 
 // Gives the network's weights a value that tells the epochs apart.
 void mark(Net& net, float value) { std::ranges::fill(net.parameters(), value); }
-
-} // namespace
 
 TEST_CASE("ModelCheckpoint keeps the weights of the best epoch") {
     TempDir dir("ctnn-checkpoint-test");
@@ -134,3 +132,5 @@ TEST_CASE("ModelCheckpoint in fit() saves the epoch with the lowest validation l
     CHECK(saved_epoch(dir / "best.h5") == best + 1);
     CHECK(weights_in(dir / "best.h5") == snapshots[best]);
 }
+
+} // namespace io_model_checkpoint_test

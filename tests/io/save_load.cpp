@@ -17,7 +17,7 @@
 #include "support/backends.hpp"
 #include "support/temp_dir.hpp"
 
-namespace {
+namespace io_save_load_test {
 
 namespace fs = std::filesystem;
 using ctnn::data::DataError;
@@ -112,8 +112,6 @@ std::string message_of(auto&& action) {
     FAIL("no DataError thrown");
     return {};
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("save_weights and load_weights round-trip the parameters bit for bit", Backend,
                    CTNN_TEST_BACKENDS) {
@@ -585,3 +583,5 @@ TEST_CASE("a network with two inputs and a shared branch round-trips; its file n
     CHECK(message.find("ReLU 2x3x3->2x3x3") != std::string::npos);
     CHECK(message.find("Tanh 2x3x3->2x3x3") != std::string::npos);
 }
+
+} // namespace io_save_load_test

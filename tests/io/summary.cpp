@@ -5,7 +5,7 @@
 
 #include <ctnn/ctnn.hpp>
 
-namespace {
+namespace io_summary_test {
 
 // The summary line that starts with `prefix`, without its repeated spaces.
 std::string row(const std::string& text, const std::string& prefix) {
@@ -19,8 +19,6 @@ std::string row(const std::string& text, const std::string& prefix) {
     }
     return "(no row " + prefix + ")";
 }
-
-} // namespace
 
 TEST_CASE("summary: Keras-style table with names, output shapes and parameter counts") {
     using Mlp = ctnn::Sequential<ctnn::Input<784>, ctnn::Dense<250>, ctnn::Tanh, ctnn::Dropout,
@@ -88,3 +86,5 @@ TEST_CASE("summary: a network with two inputs shows them, and each branch's laye
     CHECK(row(text, " dense_1 (Dense)") == " dense_1 (Dense) (None, 2) 34");
     CHECK(text.find("Total params: 594") != std::string::npos);
 }
+
+} // namespace io_summary_test

@@ -8,7 +8,7 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace layers_activations_test {
 
 using ctnn::testing::LayerStack;
 
@@ -21,8 +21,6 @@ std::vector<float> run_layer(const Layer& layer, const std::vector<float>& x) {
 }
 
 const std::vector<float> x{-2.0f, -0.5f, 0.5f, 2.0f};
-
-} // namespace
 
 TEST_CASE_TEMPLATE("activations: reference values", Backend, CTNN_TEST_BACKENDS) {
     auto relu = run_layer<Backend>(ctnn::ReLU{}, x);
@@ -57,3 +55,5 @@ TEST_CASE_TEMPLATE("activations: gradients", Backend, CTNN_TEST_BACKENDS) {
     check_gradients<Backend, In>({}, ctnn::Tanh{});
     check_gradients<Backend, In>({}, ctnn::Sigmoid{});
 }
+
+} // namespace layers_activations_test

@@ -22,7 +22,7 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace layers_batch_norm_test {
 
 template <class Backend, class In>
 using NormStack = ctnn::testing::LayerStack<Backend, In, ctnn::Fusion::fused, ctnn::BatchNorm>;
@@ -46,8 +46,6 @@ void check_values(std::span<const float> got, const std::vector<double>& expecte
         CHECK(got[i] == doctest::Approx(expected[i]).epsilon(epsilon));
     }
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("BatchNorm: hand-computed training forward, per feature over the batch", Backend,
                    CTNN_TEST_BACKENDS) {
@@ -266,3 +264,5 @@ TEST_CASE_TEMPLATE("BatchNorm: a network trains with batch statistics and infers
     check_values(net.forward(std::span<const float>(x).first(2), 1),
                  {(1 - 0.2) / std::sqrt(1.1), (4 - 0.6) / std::sqrt(1.7)});
 }
+
+} // namespace layers_batch_norm_test

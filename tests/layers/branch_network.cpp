@@ -10,9 +10,9 @@
 
 #include "support/backends.hpp"
 
-using ctnn::Shape;
+namespace layers_branch_network_test {
 
-namespace {
+using ctnn::Shape;
 
 using Reader = ctnn::Branch<ctnn::Conv2D<3, 3>, ctnn::BatchNorm, ctnn::LeakyReLU, ctnn::MaxPool2D<2>, ctnn::Flatten,
                             ctnn::Dense<4>>;
@@ -27,8 +27,6 @@ static_assert(std::is_same_v<ReaderNet::output_shape, Shape<4>>);
 // A Branch in the middle: its input is the layer before's output.
 using TailNet = decltype(ctnn::branch_network<2>(std::declval<const Towers&>()));
 static_assert(std::is_same_v<TailNet::input_shape, Shape<5>> && TailNet::layer_count == 2);
-
-} // namespace
 
 TEST_CASE_TEMPLATE("branch_network: the shared reader alone reads each input as the siamese network does", Backend,
                    CTNN_TEST_BACKENDS) {
@@ -71,3 +69,5 @@ TEST_CASE("branch_network: a copy; training it leaves the network as it was") {
     CHECK(std::equal(changed.begin(), changed.end(), before.begin() + 64 * 5 + 5,
                      [](float a, float b) { return a == b + 1.0f; }));
 }
+
+} // namespace layers_branch_network_test

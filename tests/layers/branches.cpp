@@ -12,10 +12,10 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
+namespace layers_branches_test {
+
 using ctnn::Shape;
 using ctnn::Shapes;
-
-namespace {
 
 template <class Layer, class In>
 using output_of = decltype(Layer::template output_shape<1, In>());
@@ -25,8 +25,6 @@ inline constexpr std::size_t params_of = ctnn::BoundLayer<1, Layer, In>::param_c
 using Pair = Shapes<Shape<1, 6, 6>, Shape<1, 6, 6>>;
 using Reader = ctnn::Branch<ctnn::Conv2D<2, 3>, ctnn::Tanh, ctnn::MaxPool2D<2>, ctnn::Flatten, ctnn::Dense<3>>;
 constexpr std::size_t reader_params = (2 * 9 + 2) + (8 * 3 + 3);
-
-} // namespace
 
 // The shapes and counts a declaration gives.
 static_assert(std::is_same_v<output_of<Reader, Shape<1, 6, 6>>, Shape<3>>);
@@ -132,3 +130,5 @@ TEST_CASE_TEMPLATE("Parallel: gradients", Backend, CTNN_TEST_BACKENDS) {
     ctnn::testing::check_gradients<Backend, Shapes<Shape<3>, Shape<4>, Shape<2>>>(
         {}, ctnn::Parallel<ctnn::Flatten, ctnn::Dense<2>, ctnn::Branch<ctnn::Dense<3>, ctnn::Dropout>>{});
 }
+
+} // namespace layers_branches_test

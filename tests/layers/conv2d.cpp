@@ -20,6 +20,8 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
+namespace layers_conv2d_test {
+
 using ctnn::Shape;
 
 // Shapes: valid, same and fixed padding, strides, rectangular kernels.
@@ -46,8 +48,6 @@ using CifarCnn = ctnn::Sequential<ctnn::Input<3, 32, 32>, ctnn::Conv2D<32, 5, 1,
 static_assert(CifarCnn::param_count == 390'186 + 32 + 64 + 128);
 static_assert(CifarCnn::pass_count == 6,
               "each Conv2D absorbs its ReLU and pooling, the first Dense its ReLU, the last its Softmax");
-
-namespace {
 
 template <class Backend, class In, class... Layers>
 using Stack = ctnn::testing::LayerStack<Backend, In, ctnn::Fusion::fused, Layers...>;
@@ -91,8 +91,6 @@ void check_close(const std::vector<float>& got, const std::vector<float>& expect
     REQUIRE(got.size() == expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-5));
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("Conv2D: hand-computed outputs for valid, same and strided padding", Backend,
                    CTNN_TEST_BACKENDS) {
@@ -203,3 +201,5 @@ TEST_CASE_TEMPLATE("Conv2D: the kernel is (filters, channels, height, width), as
     for (float w : kernel) CHECK(std::fabs(w) <= limit);
     CHECK(std::any_of(kernel.begin(), kernel.end(), [](float w) { return w != 0.0f; }));
 }
+
+} // namespace layers_conv2d_test

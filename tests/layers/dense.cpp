@@ -18,7 +18,7 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace layers_dense_test {
 
 using ctnn::testing::LayerStack;
 
@@ -27,8 +27,6 @@ using DenseStack = LayerStack<Backend, ctnn::Shape<Inputs>, ctnn::Fusion::fused,
 
 template <class Backend, class Layer, std::size_t Inputs>
 using OneLayer = typename ctnn::Sequential<ctnn::Input<Inputs>, Layer>::template on<Backend>;
-
-} // namespace
 
 TEST_CASE_TEMPLATE("Dense: hand-computed forward pass", Backend, CTNN_TEST_BACKENDS) {
     // W (inputs x units) = [[1, 2], [3, 4]], b = [0.5, -1], x = [1, -1]:
@@ -128,3 +126,5 @@ TEST_CASE_TEMPLATE("Dense: He-normal kernel has Keras's standard deviation sqrt(
     for (float w : kernel) sum_sq += double(w) * w;
     CHECK(std::sqrt(sum_sq / (in * out)) == doctest::Approx(std::sqrt(2.0 / in)).epsilon(0.03));
 }
+
+} // namespace layers_dense_test

@@ -10,7 +10,7 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace layers_dropout_test {
 
 template <class Backend>
 using DropoutStack = ctnn::testing::LayerStack<Backend, ctnn::Shape<1000>, ctnn::Fusion::fused, ctnn::Dropout>;
@@ -24,8 +24,6 @@ std::vector<float> mask(float rate, ctnn::Context context) {
     const auto y = dropout.forward(x, 1, context);
     return {y.begin(), y.end()};
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("Dropout: passes its input on at inference", Backend, CTNN_TEST_BACKENDS) {
     DropoutStack<Backend> dropout(ctnn::Dropout{0.5f});
@@ -74,3 +72,5 @@ TEST_CASE_TEMPLATE("Dropout: rate outside [0, 1) is rejected; rate 0 passes its 
     if constexpr (Backend::host_memory) CHECK(y.data() == x.data());
     else CHECK(std::equal(x.begin(), x.end(), y.begin()));
 }
+
+} // namespace layers_dropout_test

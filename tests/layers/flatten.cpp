@@ -12,6 +12,8 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
+namespace layers_flatten_test {
+
 using Net = ctnn::Sequential<ctnn::Input<2, 3, 4>, ctnn::Flatten, ctnn::Dense<5>>;
 static_assert(std::is_same_v<boost::mp11::mp_at_c<Net::layers, 0>::output_shape, ctnn::Shape<24>>);
 static_assert(Net::param_count == 24 * 5 + 5);
@@ -32,3 +34,5 @@ TEST_CASE_TEMPLATE("Flatten: Shape<C, H, W> becomes Shape<C*H*W>, as a view of t
 TEST_CASE_TEMPLATE("Flatten: gradients", Backend, CTNN_TEST_BACKENDS) {
     ctnn::testing::check_gradients<Backend, ctnn::Shape<2, 3>>({}, ctnn::Flatten{});
 }
+
+} // namespace layers_flatten_test

@@ -23,11 +23,11 @@
 #include "support/fusion_check.hpp"
 #include "support/layer_stack.hpp"
 
+namespace layers_fusion_test {
+
 using ctnn::Shape;
 using ctnn::testing::check_fused_matches_unfused;
 using ctnn::testing::FusionCheck;
-
-namespace {
 
 // Conv2D + ReLU + MaxPool2D is one pass when fused, three when not; so is
 // Conv2D + MaxPool2D without an activation.
@@ -91,8 +91,6 @@ void check_same(const std::vector<float>& a, const std::vector<float>& b) {
     REQUIRE(a.size() == b.size());
     for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-5));
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("fusion: Conv2D + ReLU + MaxPool2D and Conv2D + MaxPool2D compute what their layers do",
                    Backend, CTNN_TEST_BACKENDS) {
@@ -265,3 +263,5 @@ TEST_CASE_TEMPLATE("fusion: a folded BatchNorm follows new gamma and running var
     CHECK(new_variance[4] != doctest::Approx(new_gamma[4]));
     check_same(new_variance, outputs(unfused, x, 2));
 }
+
+} // namespace layers_fusion_test

@@ -9,13 +9,11 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace layers_gaussian_noise_test {
 
 template <class Backend, std::size_t Size>
 using NoiseStack =
     ctnn::testing::LayerStack<Backend, ctnn::Shape<Size>, ctnn::Fusion::fused, ctnn::GaussianNoise>;
-
-} // namespace
 
 TEST_CASE_TEMPLATE("GaussianNoise: identity at inference", Backend, CTNN_TEST_BACKENDS) {
     NoiseStack<Backend, 1000> noise(ctnn::GaussianNoise{0.1f});
@@ -43,3 +41,5 @@ TEST_CASE_TEMPLATE("GaussianNoise: adds zero-mean noise of the given standard de
 TEST_CASE_TEMPLATE("GaussianNoise: gradients pass through", Backend, CTNN_TEST_BACKENDS) {
     ctnn::testing::check_gradients<Backend, ctnn::Shape<6>>({}, ctnn::GaussianNoise{0.3f});
 }
+
+} // namespace layers_gaussian_noise_test

@@ -11,6 +11,8 @@
 #include "support/layer_stack.hpp"
 #include "support/recurrent_check.hpp"
 
+namespace layers_gru_test {
+
 // reset_after=True: 3 gates, each with an input and a recurrent bias.
 using Last = ctnn::Sequential<ctnn::Input<7, 12>, ctnn::GRU<16>>;
 using Every = ctnn::Sequential<ctnn::Input<7, 12>, ctnn::GRU<16, true>>;
@@ -62,3 +64,5 @@ TEST_CASE_TEMPLATE("GRU: Keras's initialisation and shapes, both biases zero", B
     ctnn::testing::check_orthonormal_rows(recurrent.data(), units, width);
     for (float b : bias) CHECK(b == 0.0f);
 }
+
+} // namespace layers_gru_test

@@ -23,6 +23,8 @@
 #include "support/layer_stack.hpp"
 #include "support/recurrent_check.hpp"
 
+namespace layers_lstm_test {
+
 // The output shape follows ReturnSequences; 4 gates of (features + units + 1) weights per unit.
 using Last = ctnn::Sequential<ctnn::Input<7, 12>, ctnn::LSTM<16>>;
 using Every = ctnn::Sequential<ctnn::Input<7, 12>, ctnn::LSTM<16, true>>;
@@ -116,3 +118,5 @@ TEST_CASE_TEMPLATE("LSTM: a small encoder-decoder learns to reverse sequences", 
     CHECK(before < 0.1);
     CHECK(after.per_sequence() > 0.9);
 }
+
+} // namespace layers_lstm_test

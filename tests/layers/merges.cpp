@@ -10,15 +10,13 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
+namespace layers_merges_test {
+
 using ctnn::Shape;
 using ctnn::Shapes;
 
-namespace {
-
 template <class Layer, class In>
 using output_of = decltype(Layer::template output_shape<1, In>());
-
-} // namespace
 
 // Vectors join their features, images their channels.
 static_assert(std::is_same_v<output_of<ctnn::Concatenate, Shapes<Shape<3>, Shape<5>>>, Shape<8>>);
@@ -59,3 +57,5 @@ TEST_CASE_TEMPLATE("Add: gradients, alone and after shared and own weights", Bac
     check_gradients<Backend, Shapes<Shape<4>, Shape<2>>>({}, ctnn::Parallel<ctnn::Dense<3>, ctnn::Dense<3>>{},
                                                          ctnn::Add{}, ctnn::Sigmoid{});
 }
+
+} // namespace layers_merges_test

@@ -22,7 +22,7 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace layers_pooling_test {
 
 using ctnn::testing::LayerStack;
 
@@ -57,8 +57,6 @@ const std::vector<float> plane4{1, 3, 2, 4,  //
                                 -1, 12, 13, 15};
 
 std::vector<float> values(std::span<const float> s) { return {s.begin(), s.end()}; }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("MaxPool2D: 2x2 windows, reference values and gradient routing",
                    Backend, CTNN_TEST_BACKENDS) {
@@ -224,3 +222,5 @@ TEST_CASE_TEMPLATE("Pooling: trains inside a Sequential, and summaries use Keras
           std::string::npos);
     CHECK(text.str().find("(None, 1, 3, 3)") != std::string::npos);
 }
+
+} // namespace layers_pooling_test

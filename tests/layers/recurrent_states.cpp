@@ -13,10 +13,10 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
+namespace layers_recurrent_states_test {
+
 using ctnn::Shape;
 using ctnn::Shapes;
-
-namespace {
 
 template <class Layer, class In>
 using output_of = decltype(Layer::template output_shape<1, In>());
@@ -87,8 +87,6 @@ using Seq2Seq = ctnn::Sequential<ctnn::Input<4, 3>, ctnn::LSTM<6, false, true>,
                                  ctnn::Parallel<ctnn::RepeatVector<2>, ctnn::Flatten, ctnn::Flatten>,
                                  ctnn::LSTM<6, true>, ctnn::TimeDistributed<ctnn::Dense<3>>, ctnn::Softmax>;
 
-} // namespace
-
 static_assert(std::is_same_v<output_of<ctnn::LSTM<4, false, true>, Shape<3, 2>>, Shapes<Shape<4>, Shape<4>, Shape<4>>>);
 static_assert(std::is_same_v<output_of<ctnn::GRU<4, true, true>, Shape<3, 2>>, Shapes<Shape<3, 4>, Shape<4>>>);
 static_assert(std::is_same_v<output_of<ctnn::LSTM<4, true>, Shapes<Shape<3, 2>, Shape<4>, Shape<4>>>, Shape<3, 4>>);
@@ -157,3 +155,5 @@ TEST_CASE_TEMPLATE("recurrent states: an encoder-decoder whose encoder's states 
     CHECK(after.loss < 0.5f * before);
     CHECK(after.accuracy > 0.9f);
 }
+
+} // namespace layers_recurrent_states_test

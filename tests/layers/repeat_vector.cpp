@@ -9,6 +9,8 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
+namespace layers_repeat_vector_test {
+
 using Net = ctnn::Sequential<ctnn::Input<4>, ctnn::RepeatVector<3>>;
 static_assert(std::is_same_v<Net::output_shape, ctnn::Shape<3, 4>>);
 static_assert(Net::param_count == 0);
@@ -29,3 +31,5 @@ TEST_CASE_TEMPLATE("RepeatVector: copies each sample N times, and sums the copie
 TEST_CASE_TEMPLATE("RepeatVector: gradient check", Backend, CTNN_TEST_BACKENDS) {
     ctnn::testing::check_gradients<Backend, ctnn::Shape<4>>({}, ctnn::RepeatVector<3>{});
 }
+
+} // namespace layers_repeat_vector_test

@@ -14,6 +14,8 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
+namespace layers_reshape_test {
+
 // Three answers of four classes each from one Dense layer.
 using Net = ctnn::Sequential<ctnn::Input<5>, ctnn::Dense<12>, ctnn::Reshape<3, 4>, ctnn::Softmax>;
 static_assert(std::is_same_v<boost::mp11::mp_at_c<Net::layers, 1>::output_shape, ctnn::Shape<3, 4>>);
@@ -47,3 +49,5 @@ TEST_CASE_TEMPLATE("Reshape: gradients", Backend, CTNN_TEST_BACKENDS) {
     ctnn::testing::check_gradients<Backend, ctnn::Shape<2, 3>>({}, ctnn::Reshape<3, 2>{});
     ctnn::testing::check_gradients<Backend, ctnn::Shape<6>>({}, ctnn::Reshape<2, 3>{}, ctnn::Softmax{});
 }
+
+} // namespace layers_reshape_test

@@ -25,9 +25,9 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-using ctnn::Shape;
+namespace layers_residual_test {
 
-namespace {
+using ctnn::Shape;
 
 // A layer's parameter count on an input shape, its sublayers' included.
 template <class Layer, class In>
@@ -35,8 +35,6 @@ inline constexpr std::size_t params_of = ctnn::BoundLayer<1, Layer, In>::param_c
 
 template <class Layer, class In>
 using output_of = decltype(Layer::template output_shape<1, In>());
-
-} // namespace
 
 // Identity shortcut: the body keeps the shape.
 using Plain = ctnn::Residual<ctnn::Conv2D<4, 3, 1, ctnn::same>, ctnn::Tanh, ctnn::Conv2D<4, 3, 1, ctnn::same>>;
@@ -119,3 +117,5 @@ TEST_CASE_TEMPLATE("Residual: a ResNet-style network trains", Backend, CTNN_TEST
               {.epochs = 5, .batch_size = 16, .seed = 1, .verbosity = ctnn::Verbosity::silent});
     CHECK(ctnn::evaluate(net, data).loss < before);
 }
+
+} // namespace layers_residual_test

@@ -11,6 +11,8 @@
 #include "support/layer_stack.hpp"
 #include "support/recurrent_check.hpp"
 
+namespace layers_simple_rnn_test {
+
 using Last = ctnn::Sequential<ctnn::Input<7, 12>, ctnn::SimpleRNN<16>>;
 using Every = ctnn::Sequential<ctnn::Input<7, 12>, ctnn::SimpleRNN<16, true>>;
 static_assert(std::is_same_v<Last::output_shape, ctnn::Shape<16>>);
@@ -53,3 +55,5 @@ TEST_CASE_TEMPLATE("SimpleRNN: Keras's initialisation, a square orthogonal recur
     ctnn::testing::check_orthonormal_rows(recurrent.data(), units, units);
     for (float b : bias) CHECK(b == 0.0f);
 }
+
+} // namespace layers_simple_rnn_test

@@ -8,12 +8,10 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace layers_softmax_test {
 
 template <class Backend, class In>
 using SoftmaxStack = ctnn::testing::LayerStack<Backend, In, ctnn::Fusion::fused, ctnn::Softmax>;
-
-} // namespace
 
 TEST_CASE_TEMPLATE("Softmax: reference values, and stable for large logits", Backend, CTNN_TEST_BACKENDS) {
     SoftmaxStack<Backend, ctnn::Shape<3>> softmax(ctnn::Softmax{});
@@ -51,3 +49,5 @@ TEST_CASE_TEMPLATE("Softmax: a gradient folded into it by the loss passes throug
     const auto dx = softmax.backward(dz, 1, {}, true, ctnn::OutputGradient::of_folded_activation);
     CHECK((std::vector<float>(dx.begin(), dx.end()) == dz));
 }
+
+} // namespace layers_softmax_test

@@ -12,10 +12,10 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
+namespace layers_sum_of_numbers_test {
+
 using ctnn::Shape;
 using ctnn::Shapes;
-
-namespace {
 
 template <class Layer, class In>
 using output_of = decltype(Layer::template output_shape<1, In>());
@@ -46,8 +46,6 @@ std::vector<double> brute_force_sums(const float* logits, std::size_t digits) {
         for (std::size_t y = 0; y < numbers; ++y) sums[x + y] += a[x] * b[y];
     return sums;
 }
-
-} // namespace
 
 static_assert(std::is_same_v<output_of<ctnn::SumOfNumbers, Shapes<Shape<1, 10>, Shape<1, 10>>>, Shape<19>>);
 static_assert(std::is_same_v<output_of<ctnn::SumOfNumbers, Shapes<Shape<3, 10>, Shape<3, 10>>>, Shape<1999>>);
@@ -135,3 +133,5 @@ TEST_CASE_TEMPLATE("SumOfNumbers: a reader learns digits from their sums alone",
         CHECK(std::size_t(std::max_element(row, row + 10) - row) == digit);
     }
 }
+
+} // namespace layers_sum_of_numbers_test

@@ -17,6 +17,8 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
+namespace layers_time_distributed_test {
+
 // The inner layer sees one step; its weights are shared by all steps.
 using Net = ctnn::Sequential<ctnn::Input<5, 8>, ctnn::TimeDistributed<ctnn::Dense<3>>, ctnn::Softmax>;
 static_assert(std::is_same_v<Net::output_shape, ctnn::Shape<5, 3>>);
@@ -83,3 +85,5 @@ TEST_CASE_TEMPLATE("TimeDistributed: softmax per step, folded into cross-entropy
         CHECK(net.gradients()[i] == doctest::Approx(plain.gradients()[i]).epsilon(1e-4));
     CHECK(net.gradients()[0] != 0.0f);
 }
+
+} // namespace layers_time_distributed_test

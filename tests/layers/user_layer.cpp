@@ -68,6 +68,8 @@ private:
 
 } // namespace ctnn
 
+namespace layers_user_layer_test {
+
 using ctnn::Shape;
 
 TEST_CASE_TEMPLATE("a user's layer: declared, checked, run and trained like a built-in one", Backend,
@@ -93,3 +95,5 @@ TEST_CASE_TEMPLATE("a user's layer: declared, checked, run and trained like a bu
               {.epochs = 40, .batch_size = 4, .verbosity = ctnn::Verbosity::silent});
     CHECK(ctnn::evaluate(net, data).accuracy == 1.0f);
 }
+
+} // namespace layers_user_layer_test

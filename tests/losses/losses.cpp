@@ -16,10 +16,10 @@
 
 #include "support/backends.hpp"
 
+namespace losses_losses_test {
+
 // The batches are host vectors, which the test backends (host memory) read
 // in place.
-
-namespace {
 
 using ctnn::BinaryCrossEntropy;
 using ctnn::CategoricalCrossEntropy;
@@ -157,8 +157,6 @@ const Batch mse_batch{{1.5f, -0.5f, 2.0f, 0.0f, 1.0f, 3.0f},
                       3,
                       2,
                       2};
-
-} // namespace
 
 TEST_SUITE("losses") {
 
@@ -441,3 +439,5 @@ TEST_CASE_TEMPLATE("mean squared error: needs one target per output", Backend, C
 }
 
 } // TEST_SUITE
+
+} // namespace losses_losses_test

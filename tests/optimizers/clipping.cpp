@@ -12,7 +12,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace optimizers_clipping_test {
 
 // ||g|| = 13 (5, 12 and zeros).
 const std::vector<float> gradient{5.0f, 0.0f, -12.0f, 0.0f};
@@ -60,8 +60,6 @@ void check_values(const std::vector<float>& actual, const std::vector<double>& e
         CHECK(actual[i] == doctest::Approx(expected[i]).epsilon(1e-6));
     }
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("clipping: nothing set leaves gradients as they are", Backend,
                    CTNN_TEST_BACKENDS) {
@@ -149,3 +147,5 @@ TEST_CASE_TEMPLATE("clipping: every optimizer steps as if given the clipped grad
     sgd.clipping.clipnorm = 2.0f;
     check_values(step(backend, sgd, two_variables, variables), {-0.12, -0.16, -0.06, -0.08});
 }
+
+} // namespace optimizers_clipping_test

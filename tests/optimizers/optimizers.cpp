@@ -11,11 +11,11 @@
 
 #include "support/backends.hpp"
 
+namespace optimizers_optimizers_test {
+
 // Each optimizer takes three steps from the same weights with the same three
 // gradients, and is compared after every step with a double-precision
 // re-implementation of the update documented in its header (Keras's).
-
-namespace {
 
 using Vec = std::vector<double>;
 
@@ -119,8 +119,6 @@ void check_against_reference(const Backend& backend, Optimizer& optimizer, Refer
         check_weights(weights, expected);
     }
 }
-
-} // namespace
 
 TEST_SUITE("optimizers") {
 
@@ -320,3 +318,5 @@ TEST_CASE("optimizer state never stays subnormal: where the gradient stops, it d
     CHECK(run(ctnn::RMSprop{1e-3f, 0.9f, 0.9f, 1e-7f, true}, 1e-10f, "RMSprop, centered, momentum") == 0);
     CHECK(run(ctnn::SGD{0.01f, 0.9f}, 1e-10f, "SGD with momentum") == 0);
 }
+
+} // namespace optimizers_optimizers_test

@@ -18,7 +18,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace optimizers_variables_test {
 
 // Variables: layer 1's kernel (3 x 2) and bias (2), layer 3's kernel (2 x 1) and bias (1).
 template <class Backend>
@@ -26,8 +26,6 @@ using Net = ctnn::Network<Backend, ctnn::Fusion::fused, ctnn::Input<3>, ctnn::De
                           ctnn::Dense<1>>;
 
 std::vector<float> copy_of(std::span<const float> values) { return {values.begin(), values.end()}; }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("SGD clipnorm: each of a network's arrays is clipped by its own norm", Backend,
                    CTNN_TEST_BACKENDS) {
@@ -101,3 +99,5 @@ TEST_CASE_TEMPLATE("AdamW exclude_from_weight_decay: the named variables are not
         });
     }
 }
+
+} // namespace optimizers_variables_test

@@ -8,15 +8,13 @@
 
 #include "plot/plot_support.hpp"
 
-namespace {
+namespace plot_canvas_test {
 
 void red_square(cairo_t* cr) {
     cairo_set_source_rgb(cr, 1, 0, 0);
     cairo_rectangle(cr, 10, 10, 20, 20);
     cairo_fill(cr);
 }
-
-} // namespace
 
 TEST_CASE("plot canvas: the file's extension picks PNG or SVG, in any case") {
     CHECK(ctnn::plot::format_of("a/b.png") == ctnn::plot::Format::png);
@@ -62,3 +60,5 @@ TEST_CASE("plot canvas: failures name the file, and an existing file survives th
         std::runtime_error);
     CHECK(plot_test::Png(dir / "kept.png").count({255, 0, 0}) == 400);
 }
+
+} // namespace plot_canvas_test

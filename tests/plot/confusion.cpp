@@ -7,7 +7,7 @@
 
 #include "plot/plot_support.hpp"
 
-namespace {
+namespace plot_confusion_test {
 
 // Class 0 always right (10 of 10), class 1 split 5/5 between 1 and 2, class 2 never seen.
 ctnn::ConfusionMatrix known_counts() {
@@ -16,8 +16,6 @@ ctnn::ConfusionMatrix known_counts() {
     for (int i = 0; i < 5; ++i) matrix.add(1, 1), matrix.add(1, 2);
     return matrix;
 }
-
-} // namespace
 
 TEST_CASE("plot confusion matrix: the colour scale runs white, mid blue, dark blue") {
     CHECK(ctnn::plot::heat_colour(0.0) == ctnn::plot::Rgb{247, 251, 255});
@@ -70,3 +68,5 @@ TEST_CASE("plot confusion matrix: class names must match the classes") {
         ctnn::plot::confusion_matrix(known_counts(), dir / "c.png", {.class_names = {"a", "b"}}),
         std::invalid_argument);
 }
+
+} // namespace plot_confusion_test

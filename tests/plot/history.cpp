@@ -8,7 +8,7 @@
 
 #include "plot/plot_support.hpp"
 
-namespace {
+namespace plot_history_test {
 
 ctnn::History five_epochs(bool validation) {
     ctnn::History history;
@@ -24,8 +24,6 @@ ctnn::History five_epochs(bool validation) {
     }
     return history;
 }
-
-} // namespace
 
 TEST_CASE("plot history: loss and accuracy panels, training and validation in their colours") {
     plot_test::ScratchDir dir;
@@ -80,3 +78,5 @@ TEST_CASE("plot figure: ticks at 1, 2 or 5 times a power of ten, covering the da
     CHECK(flat.first < 5.0);
     CHECK(flat.last > 5.0);
 }
+
+} // namespace plot_history_test

@@ -12,14 +12,12 @@
 #include "plot/plot_support.hpp"
 #include "support/backends.hpp"
 
-namespace {
+namespace plot_images_test {
 
 using Net = ctnn::Sequential<ctnn::Input<1, 6, 6>, ctnn::Conv2D<2, 3>, ctnn::ReLU, ctnn::Flatten,
                              ctnn::Dense<2>>;
 
 constexpr ctnn::plot::Rgb blue{31, 119, 180}, red{214, 39, 40};
-
-} // namespace
 
 TEST_CASE("plot images: diverging colours are blue below zero, white at zero, red above") {
     using ctnn::plot::Colormap;
@@ -90,3 +88,5 @@ TEST_CASE_TEMPLATE("plot images: a layer's activation maps for one input, after 
     CHECK_THROWS_AS(ctnn::plot::activations<2>(net, std::vector<float>(35), dir / "maps.png"),
                     std::invalid_argument);
 }
+
+} // namespace plot_images_test

@@ -8,7 +8,7 @@
 
 #include "plot/plot_support.hpp"
 
-namespace {
+namespace plot_sweep_test {
 
 // Accuracy rising with the hidden size, higher for the larger rate, with a
 // seed-dependent wobble.
@@ -19,8 +19,6 @@ ctnn::SweepResult two_axis_sweep() {
                        },
                        {.repeats = 2, .metric = "accuracy", .out = nullptr});
 }
-
-} // namespace
 
 TEST_CASE("plot sweep: a line per series value, labelled axes and legend") {
     plot_test::ScratchDir dir;
@@ -52,3 +50,5 @@ TEST_CASE("plot sweep: the axes named must cover the sweep's") {
                                       {.metric = "loss", .x = "hidden", .series = "rate"}),
                     std::invalid_argument);
 }
+
+} // namespace plot_sweep_test

@@ -11,7 +11,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace training_bad_arguments_test {
 
 using Mlp = ctnn::Sequential<ctnn::Input<2>, ctnn::Dense<4>, ctnn::Tanh, ctnn::Dense<3>, ctnn::Softmax>;
 template <class Backend>
@@ -32,8 +32,6 @@ template <class Net>
 auto fit(Net& net, const ctnn::data::Dataset& train, const ctnn::FitOptions& options) {
     return ctnn::fit(net, ctnn::SGD{0.1f}, ctnn::CategoricalCrossEntropy{}, train, options);
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("fit: a class label outside the output's classes is refused before training, naming its row",
                    Backend, CTNN_TEST_BACKENDS) {
@@ -115,3 +113,5 @@ TEST_CASE_TEMPLATE("fit: 0 epochs trains nothing and returns an empty history", 
     CHECK(history.epochs.empty());
     CHECK(net.host_parameters() == before);
 }
+
+} // namespace training_bad_arguments_test

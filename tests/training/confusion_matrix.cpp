@@ -13,7 +13,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace training_confusion_matrix_test {
 
 // Ten samples over three classes (rows: true class, columns: predicted):
 //
@@ -30,8 +30,6 @@ ctnn::ConfusionMatrix example() {
     for (auto [truth, predicted] : pairs) m.add(truth, predicted);
     return m;
 }
-
-} // namespace
 
 TEST_SUITE("training/confusion_matrix") {
 
@@ -158,3 +156,5 @@ TEST_CASE_TEMPLATE("predicted and true classes of one-hot, sparse and binary row
 }
 
 } // TEST_SUITE
+
+} // namespace training_confusion_matrix_test

@@ -12,7 +12,7 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace training_data_parallel_test {
 
 std::vector<float> ramp(std::size_t n) {
     std::vector<float> x(n);
@@ -29,8 +29,6 @@ struct IdenticalProcesses final : ctnn::BatchStatisticsSum {
         for (std::size_t i = 0; i < n; ++i) values[i] *= copies;
     }
 };
-
-} // namespace
 
 TEST_CASE("shard_of: contiguous shards that cover the batch, sizes within one") {
     for (std::size_t global : {0u, 1u, 5u, 32u, 33u, 100u})
@@ -107,3 +105,5 @@ TEST_CASE_TEMPLATE("BatchNorm: synchronised statistics over processes holding th
             CHECK(synced.grads()[i] == doctest::Approx(reference.grads()[i]).epsilon(1e-5));
     }
 }
+
+} // namespace training_data_parallel_test

@@ -11,7 +11,7 @@
 #include "support/backends.hpp"
 #include "support/temp_dir.hpp"
 
-namespace {
+namespace training_fit_test {
 
 using Mlp = ctnn::Sequential<ctnn::Input<2>, ctnn::Dense<16>, ctnn::Tanh, ctnn::Dropout,
                              ctnn::Dense<3>, ctnn::Softmax>;
@@ -41,8 +41,6 @@ template <class Network>
 std::vector<float> weights(const Network& net) {
     return {net.parameters().begin(), net.parameters().end()};
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("fit: learns a small classification problem", Backend, CTNN_TEST_BACKENDS) {
     auto train = blobs(600, 1), test = blobs(300, 2);
@@ -198,3 +196,5 @@ TEST_CASE_TEMPLATE("fit: the schedule sets the optimiser's rate before each epoc
     CHECK((epochs_seen == std::vector<std::size_t>{0, 1, 2}));
     CHECK(sgd.learning_rate == doctest::Approx(0.03));
 }
+
+} // namespace training_fit_test

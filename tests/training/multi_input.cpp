@@ -12,7 +12,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace training_multi_input_test {
 
 using ctnn::Shape;
 
@@ -38,8 +38,6 @@ Pairs pairs(std::size_t n, std::uint64_t seed) {
     }
     return p;
 }
-
-} // namespace
 
 TEST_CASE("join_inputs: each sample's inputs side by side; inputs of different lengths refused") {
     const xt::xtensor<float, 2> a{{1, 2}, {3, 4}}, b{{5}, {6}};
@@ -102,3 +100,5 @@ TEST_CASE("backward_to_inputs through a shared branch gives each input its gradi
     // The weights' gradient sums both uses: x1 + x2 = 3 each, and the bias's 2.
     CHECK(grads == std::vector<float>{3, 3, 3, 2});
 }
+
+} // namespace training_multi_input_test

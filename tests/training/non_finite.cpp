@@ -13,7 +13,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace training_non_finite_test {
 
 using Normalised = ctnn::Sequential<ctnn::Input<2>, ctnn::Dense<4>, ctnn::BatchNorm, ctnn::Tanh,
                                     ctnn::Dense<3>, ctnn::Softmax>;
@@ -54,8 +54,6 @@ bool all_finite(const std::vector<float>& values) {
         if (!std::isfinite(v)) return false;
     return true;
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("fit: a NaN in the data stops training in its batch, with the weights and statistics "
                    "of the last good step", Backend, CTNN_TEST_BACKENDS) {
@@ -117,3 +115,5 @@ TEST_CASE_TEMPLATE("fit: OnNonFinite::skip_batch skips a NaN batch and trains on
         CHECK(history.epochs.back().loss == doctest::Approx(clean.epochs.back().loss).epsilon(1e-5));
     }
 }
+
+} // namespace training_non_finite_test

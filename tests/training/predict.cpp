@@ -13,7 +13,7 @@
 #include "support/backends.hpp"
 #include "support/layer_stack.hpp"
 
-namespace {
+namespace training_predict_test {
 
 xt::xtensor<float, 2> random_inputs(std::size_t n, std::size_t width, std::uint64_t seed) {
     ctnn::Rng rng(seed);
@@ -22,8 +22,6 @@ xt::xtensor<float, 2> random_inputs(std::size_t n, std::size_t width, std::uint6
     std::copy(values.begin(), values.end(), inputs.begin());
     return inputs;
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("predict: one row of outputs per input row; wrong widths rejected", Backend,
                    CTNN_TEST_BACKENDS) {
@@ -65,3 +63,5 @@ TEST_CASE_TEMPLATE("predict: sequence outputs are (samples, steps, classes)", Ba
     const auto all = net.forward(std::vector<float>(inputs.begin(), inputs.end()), 5);
     for (std::size_t i = 0; i < all.size(); ++i) CHECK(out.flat(i) == doctest::Approx(all[i]));
 }
+
+} // namespace training_predict_test

@@ -6,6 +6,8 @@
 
 #include "support/backends.hpp"
 
+namespace training_sequence_metrics_test {
+
 TEST_CASE("sequence accuracy: per step and per whole sequence") {
     // Two sequences of three steps over two classes.
     std::vector<float> predictions{0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f,    // 0 1 0
@@ -38,3 +40,5 @@ TEST_CASE_TEMPLATE("sequence accuracy of a network over a data set", Backend,
     CHECK(accuracy.correct_steps == 3);
     CHECK(accuracy.correct_sequences == 1);
 }
+
+} // namespace training_sequence_metrics_test

@@ -14,7 +14,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace training_stream_test {
 
 // Sample i of epoch e: inputs (e, i, e + i), target i % 3.
 struct Numbered {
@@ -35,8 +35,6 @@ void check_batch(const ctnn::data::BatchRows& rows, std::size_t epoch, std::size
         CHECK(rows.targets[i] == float((first + i) % 3));
     }
 }
-
-} // namespace
 
 TEST_CASE("GeneratedStream: every batch holds the samples of its place, whatever the sizes asked") {
     ctnn::data::GeneratedStream stream(10, 3, 1, Numbered{});
@@ -112,3 +110,5 @@ TEST_CASE("fit: a stream of the wrong width is rejected with both shapes named")
                          doctest::Contains("3 values per sample, but the network's Input is Shape<2>"),
                          std::invalid_argument);
 }
+
+} // namespace training_stream_test

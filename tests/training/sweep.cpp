@@ -13,7 +13,7 @@
 
 #include <ctnn/training/sweep.hpp>
 
-namespace {
+namespace training_sweep_test {
 
 const ctnn::SweepOptions quiet{.repeats = 1, .out = nullptr};
 
@@ -23,8 +23,6 @@ std::string read_file(const std::filesystem::path& file) {
     text << in.rdbuf();
     return text.str();
 }
-
-} // namespace
 
 TEST_CASE("sweep: every grid point in order, the first axis slowest, each repeat its own seed") {
     std::vector<std::pair<std::string, std::uint64_t>> calls;
@@ -139,3 +137,5 @@ TEST_CASE("sweep: mistakes are reported") {
     std::ostringstream out;
     CHECK_THROWS_AS(result.print_table(out, "metric", "a", "a"), std::invalid_argument);
 }
+
+} // namespace training_sweep_test

@@ -12,7 +12,7 @@
 
 #include "support/backends.hpp"
 
-namespace {
+namespace training_train_on_batch_test {
 
 using Mlp = ctnn::Sequential<ctnn::Input<3>, ctnn::Dense<8>, ctnn::BatchNorm, ctnn::Tanh, ctnn::Dropout,
                              ctnn::Dense<2>, ctnn::Softmax>;
@@ -26,8 +26,6 @@ ctnn::data::Dataset points(std::size_t n) {
     }
     return data;
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("train_on_batch: batch after batch is fit over the same batches", Backend, CTNN_TEST_BACKENDS) {
     using Net = typename Mlp::template on<Backend>;
@@ -69,3 +67,5 @@ TEST_CASE("train_on_batch: a non-finite step changes nothing and says which step
     CHECK_THROWS_WITH_AS(trainer.train_on_batch(xt::zeros<float>({std::size_t{2}, std::size_t{4}}), data.targets),
                          doctest::Contains("4 values per sample"), std::invalid_argument);
 }
+
+} // namespace training_train_on_batch_test
