@@ -216,7 +216,15 @@ using SeedFirst = direct::DirectConvolution<Geometry<1, 28, 28, 45, 5, 5, 0, 0, 
 static_assert(CifarSecond::forward_applies == direct::enabled &&
               CifarSecond::backward_applies == (direct::enabled && direct::lanes == 16));
 static_assert(CifarThird::forward_applies == direct::enabled && !CifarThird::backward_applies);
-static_assert(!SeedFirst::forward_applies && !SeedFirst::backward_applies);
+// Seed 003's first layer (1 channel): where its 24 output columns are whole
+// vectors (AVX2's 8 floats, not AVX-512's 16).
+static_assert(SeedFirst::forward_applies == (direct::enabled && direct::lanes == 8) &&
+              !SeedFirst::backward_applies);
+// Vectors by rows where the rows are whole vectors or cost fewer than the
+// padded width's; through it where a row is narrower than a vector.
+static_assert(direct::Plan<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>::by_rows == (direct::lanes == 8));
+static_assert(direct::Plan<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>>::by_rows);
+static_assert(!direct::Plan<Geometry<32, 14, 42, 64, 3, 3, 1, 1, 1, 1>>::by_rows);
 
 TEST_CASE("direct convolution: the seed models' layers against the definition") {
     for (std::size_t batch : {1, 2, 5}) {

@@ -2,15 +2,21 @@
 // gradient and kernel gradient computed straight from the zero-padded image.
 //
 // With stride 1, output pixel (oh, ow) of filter f reads input pixels
-// (oh + kh, ow + kw) of the padded image, Hp x Wp. Laid out row after row,
-// output q = oh * Wp + ow reads input q + kh * Wp + kw: every kernel tap
-// (c, kh, kw) is one contiguous run of the padded channel, shifted. So a
-// block of FR filters x VR vectors of outputs is FR * VR accumulators in
-// registers, and each tap costs VR unaligned loads, FR broadcast weights
-// and FR * VR fused multiply-adds: no unfolded columns written and read
-// back, no packing by a GEMM library. Outputs computed in the padded
-// width's columns ow >= OutWidth (Wp - OutWidth per row) are discarded;
-// planes are then compacted to OutWidth columns for the sink. The input
+// (oh + kh, ow + kw) of the padded image, Hp x Wp: a vector of outputs
+// along a row reads, for every kernel tap (c, kh, kw), one contiguous run
+// of the padded channel, shifted. So a block of FR filters x VR vectors of
+// outputs is FR * VR accumulators in registers, and each tap costs VR
+// unaligned loads, FR broadcast weights and FR * VR fused multiply-adds: no
+// unfolded columns written and read back, no packing by a GEMM library.
+// The vectors cover the outputs in one of two ways, whichever computes
+// fewer (Plan::by_rows):
+// - by rows: each output row in vectors, the last shifted back to end at
+//   OutWidth (it recomputes a few outputs); nothing is discarded when the
+//   width is a multiple of the vector's (8x8 and 16x16 planes with AVX2);
+// - through the padded width: output q = oh * Wp + ow reads input
+//   q + kh * Wp + kw, so vectors run on across rows (planes narrower than a
+//   vector); the outputs in the columns ow >= OutWidth are discarded and
+//   the planes compacted to OutWidth columns for the sink. The input
 // gradient is the same kernel over dz with the kernel turned
 // (InputGradient), the kernel gradient a register-blocked sum over the same
 // shifted runs (KernelGradient).
@@ -112,9 +118,13 @@ struct Plan {
     static constexpr std::size_t padded_height = G::out_height + G::kernel_height - 1;
     static constexpr std::size_t padded_width = G::out_width + G::kernel_width - 1;
     static constexpr std::size_t padded_plane = padded_height * padded_width;
-    // Outputs in padded-width rows, and the vectors that cover them.
-    static constexpr std::size_t outputs = G::out_height * padded_width;
-    static constexpr std::size_t output_vectors = (outputs + lanes - 1) / lanes;
+    // The vectors that cover the outputs: by rows, or through the padded
+    // width's rows (the comment at the top says how each works).
+    static constexpr std::size_t row_vectors = (G::out_width + lanes - 1) / lanes;
+    static constexpr std::size_t padded_width_vectors = (G::out_height * padded_width + lanes - 1) / lanes;
+    static constexpr bool by_rows =
+        G::out_width >= lanes && G::out_height * row_vectors <= padded_width_vectors;
+    static constexpr std::size_t output_vectors = by_rows ? G::out_height * row_vectors : padded_width_vectors;
     // VR: the fewest vectors computed in all (the last block rounds up),
     // then the most per block (fewer weight broadcasts per multiply-add).
     static constexpr std::size_t vectors_per_block = [] {
@@ -127,13 +137,28 @@ struct Plan {
         return best;
     }();
     static constexpr std::size_t blocks = (output_vectors + vectors_per_block - 1) / vectors_per_block;
-    // Each filter's plane of outputs, whole blocks (the last block's extra
-    // outputs land here and are discarded).
-    static constexpr std::size_t plane_stride = blocks * vectors_per_block * lanes;
+    // Each filter's plane of outputs. Through the padded width: whole
+    // blocks (the last block's extra outputs land here and are discarded).
+    // By rows, the last block's extra vectors recompute the last one.
+    static constexpr std::size_t plane_stride =
+        by_rows ? (G::out_height * G::out_width + lanes - 1) / lanes * lanes : blocks * vectors_per_block * lanes;
     static constexpr std::size_t filters_per_block = direct::filters_per_block(vectors_per_block);
-    // A block at the end of the outputs reads up to a block past the last
-    // padded plane; the slack after it is zero.
+    // Through the padded width, a block at the end of the outputs reads up
+    // to a block past the last padded plane; the slack after it is zero.
     static constexpr std::size_t input_size = G::channels * padded_plane + vectors_per_block * lanes + G::kernel_width;
+
+    // Where output vector v starts in the padded channel and in the plane.
+    struct Place {
+        std::size_t input, output;
+    };
+    static constexpr Place place(std::size_t v) {
+        if constexpr (by_rows) {
+            v = std::min(v, output_vectors - 1);
+            const std::size_t oh = v / row_vectors, ow = std::min(v % row_vectors * lanes, G::out_width - lanes);
+            return {oh * padded_width + ow, oh * G::out_width + ow};
+        }
+        return {v * lanes, v * lanes};
+    }
     static constexpr std::size_t workspace_size = input_size + G::filters * plane_stride;
 
     // The sample, zero-padded, at `padded` (input_size floats); its channel
@@ -153,7 +178,8 @@ struct Plan {
     template <std::size_t FR>
     static void block(const float* kernel, const float* padded, float* planes, std::size_t f, std::size_t block) {
         constexpr std::size_t VR = vectors_per_block;
-        const std::size_t first = block * VR * lanes;
+        Place at[VR];
+        for (std::size_t v = 0; v < VR; ++v) at[v] = place(block * VR + v);
         vector sum[FR][VR];
         for (std::size_t i = 0; i < FR; ++i)
             for (std::size_t v = 0; v < VR; ++v) sum[i][v] = zero();
@@ -162,16 +188,16 @@ struct Plan {
             for (std::size_t kh = 0; kh < G::kernel_height; ++kh)
                 for (std::size_t kw = 0; kw < G::kernel_width; ++kw) {
                     const std::size_t tap = (c * G::kernel_height + kh) * G::kernel_width + kw;
-                    const float* in = padded + c * padded_plane + kh * padded_width + kw + first;
+                    const float* in = padded + c * padded_plane + kh * padded_width + kw;
                     vector x[VR];
-                    for (std::size_t v = 0; v < VR; ++v) x[v] = load(in + v * lanes);
+                    for (std::size_t v = 0; v < VR; ++v) x[v] = load(in + at[v].input);
                     for (std::size_t i = 0; i < FR; ++i) {
                         const float w = weights[i * G::patch + tap];
                         for (std::size_t v = 0; v < VR; ++v) sum[i][v] = multiply_add(x[v], w, sum[i][v]);
                     }
                 }
         for (std::size_t i = 0; i < FR; ++i)
-            for (std::size_t v = 0; v < VR; ++v) store(planes + (f + i) * plane_stride + first + v * lanes, sum[i][v]);
+            for (std::size_t v = 0; v < VR; ++v) store(planes + (f + i) * plane_stride + at[v].output, sum[i][v]);
     }
 #endif
 
@@ -188,11 +214,12 @@ struct Plan {
         if constexpr (tail > 0)
             if (f < last)
                 for (std::size_t b = 0; b < blocks; ++b) block<tail>(kernel, padded, planes, f, b);
-        for (f = first; f < last; ++f) {
-            float* plane = planes + f * plane_stride;
-            for (std::size_t oh = 1; oh < G::out_height; ++oh)
-                std::memmove(plane + oh * G::out_width, plane + oh * padded_width, G::out_width * sizeof(float));
-        }
+        if constexpr (!by_rows)
+            for (f = first; f < last; ++f) {
+                float* plane = planes + f * plane_stride;
+                for (std::size_t oh = 1; oh < G::out_height; ++oh)
+                    std::memmove(plane + oh * G::out_width, plane + oh * padded_width, G::out_width * sizeof(float));
+            }
 #else
         (void)kernel, (void)padded, (void)planes, (void)first, (void)last;
 #endif
@@ -205,13 +232,22 @@ struct Plan {
 // padded image. A block of FR filters x TR taps keeps FR * TR vectors of
 // partial sums in registers over every output of a chunk of samples; each
 // vector of outputs costs FR + TR loads for FR * TR multiply-adds, and the
-// vectors are summed across their lanes once per block and chunk. dz is
-// widened to the padded width, zero in the columns the forward discards.
+// vectors are summed across their lanes once per block and chunk. Where
+// the output rows are whole vectors, the vectors go by rows and dz stays as
+// it is; otherwise through the padded width, dz widened to it, zero in the
+// columns the forward discards.
 template <class G>
 struct KernelGradient {
     using Image = Plan<G>;
     static constexpr std::size_t padded_width = Image::padded_width;
-    static constexpr std::size_t plane = (G::out_height * padded_width + lanes - 1) / lanes * lanes;
+    static constexpr bool by_rows = Image::by_rows && G::out_width % lanes == 0;
+    static constexpr std::size_t plane =
+        by_rows ? G::pixels : (G::out_height * padded_width + lanes - 1) / lanes * lanes;
+    // The vectors of a dz plane: `rows` runs of `run` vectors, a run's
+    // image rows padded_width apart (by rows) or one run (through the width).
+    static constexpr std::size_t rows = by_rows ? G::out_height : 1;
+    static constexpr std::size_t run = by_rows ? G::out_width / lanes : plane / lanes;
+    static constexpr std::size_t dz_row = run * lanes, image_row = by_rows ? padded_width : 0;
     static constexpr std::size_t image_size = (Image::input_size + 15) / 16 * 16;
     // One prepared sample: its padded image, then its widened dz planes.
     static constexpr std::size_t sample_size = image_size + G::filters * plane;
@@ -221,11 +257,15 @@ struct KernelGradient {
     static void prepare(const float* x, const float* dz, float* sample) {
         Image::pad(x, sample);
         float* wide = sample + image_size;
-        std::fill_n(wide, G::filters * plane, 0.0f);
-        for (std::size_t f = 0; f < G::filters; ++f)
-            for (std::size_t oh = 0; oh < G::out_height; ++oh)
-                std::copy_n(dz + (f * G::out_height + oh) * G::out_width, G::out_width,
-                            wide + f * plane + oh * padded_width);
+        if constexpr (by_rows) {
+            std::copy_n(dz, G::filters * plane, wide);
+        } else {
+            std::fill_n(wide, G::filters * plane, 0.0f);
+            for (std::size_t f = 0; f < G::filters; ++f)
+                for (std::size_t oh = 0; oh < G::out_height; ++oh)
+                    std::copy_n(dz + (f * G::out_height + oh) * G::out_width, G::out_width,
+                                wide + f * plane + oh * padded_width);
+        }
     }
 
 #if CTNN_CPU_DIRECT_KERNELS
@@ -244,14 +284,15 @@ struct KernelGradient {
         for (std::size_t n = 0; n < count; ++n) {
             const float* image = samples + n * sample_size;
             const float* wide = image + image_size + f * plane;
-            for (std::size_t q = 0; q < plane; q += lanes) {
-                vector d[FR];
-                for (std::size_t i = 0; i < FR; ++i) d[i] = load(wide + i * plane + q);
-                for (std::size_t t = 0; t < TR; ++t) {
-                    const vector in = load(image + offset[t] + q);
-                    for (std::size_t i = 0; i < FR; ++i) sum[i][t] = multiply_add(d[i], in, sum[i][t]);
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t q = 0; q < dz_row; q += lanes) {
+                    vector d[FR];
+                    for (std::size_t i = 0; i < FR; ++i) d[i] = load(wide + i * plane + r * dz_row + q);
+                    for (std::size_t t = 0; t < TR; ++t) {
+                        const vector in = load(image + offset[t] + r * image_row + q);
+                        for (std::size_t i = 0; i < FR; ++i) sum[i][t] = multiply_add(d[i], in, sum[i][t]);
+                    }
                 }
-            }
         }
         for (std::size_t i = 0; i < FR; ++i)
             for (std::size_t t = 0; t < TR; ++t) {
@@ -361,16 +402,23 @@ class DirectConvolution {
 
 public:
     // Where each direction beats im2col and OpenBLAS (bench: per layer of the
-    // seed models, one thread): forward once a tap's loop is long enough
-    // (a 1-channel 5x5 layer at batch 1 is 0.85x; the seed CNNs' others
-    // 1.1-1.6x); backward for "same" convolutions with several channels and
-    // output planes of 128 or more padded-width pixels (1.1-1.2x). Over an
-    // 8x8 output, a third of the vectors are the discarded columns, and the
-    // kernel gradient is 0.75x. With AVX2 (a Zen 3) the forward pass is
-    // 0.9-1.4x of im2col + sgemm, the backward pass 0.75-0.8x: the backward
+    // seed models): forward once a tap's loop is long enough, or where the
+    // output rows are whole vectors (nothing computed is discarded). Through
+    // the padded width, a 1-channel 5x5 layer at batch 1 was 0.85x (AVX-512,
+    // one thread) and the seed CNNs' others 1.1-1.6x; by rows, with AVX2 on
+    // a Zen 3 (2 threads), 1.5-1.7x for seed 003's 1-channel first layer
+    // (24 columns, 3 vectors) and 1.2-1.6x for the CIFAR CNN's layers.
+    // Backward for "same" convolutions with several channels and output
+    // planes of 128 or more padded-width pixels (1.1-1.2x, AVX-512). Over an
+    // 8x8 output AVX-512's vectors go through the padded width, a third of
+    // them the discarded columns, and the kernel gradient is 0.75x. With AVX2
+    // (a Zen 3) the backward pass is 0.75-1.05x even by rows: the backward
     // is AVX-512's only.
-    static constexpr bool forward_applies =
-        enabled && G::stride_height == 1 && G::stride_width == 1 && G::patch >= 32;
+    static constexpr bool forward_applies = [] {
+        if constexpr (enabled && G::stride_height == 1 && G::stride_width == 1)
+            return G::patch >= 32 || (Image::by_rows && G::out_width % lanes == 0);
+        return false;
+    }();
     static constexpr bool backward_applies = [] {
         if constexpr (enabled && lanes == 16 && Turned::pays)
             return G::channels >= 8 && G::out_height * Image::padded_width >= 128;
