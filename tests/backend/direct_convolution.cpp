@@ -5,6 +5,7 @@
 // pay); the kernel and bias gradients, over batches that fill several chunks. Geometries cover the register
 // blockings and the filter tails the plan picks, the seed models' layers,
 // rectangular kernels and "same" padding that is larger after than before.
+// Winograd's F(2x2, 3x3) likewise, where the backend takes it for 3x3 layers.
 // Also built as an AVX2 program (tests/CMakeLists.txt), so that an AVX-512
 // host tests both vector widths.
 #include <doctest/doctest.h>
@@ -244,6 +245,41 @@ TEST_CASE("direct convolution: filter tails, small planes, rectangular kernels, 
         check_geometry<Geometry<4, 6, 6, 5, 2, 2, 0, 1, 0, 1>>(batch);     // even kernel, "same"
         check_geometry<Geometry<3, 4, 4, 17, 1, 1, 0, 0, 0, 0>>(batch);    // 1x1
         check_geometry<Geometry<2, 3, 20, 9, 3, 3, 2, 2, 2, 2>>(batch);    // output larger than the input
+    }
+}
+
+// Winograd's F(2x2, 3x3) (backend/cpu/winograd.hpp) on its own, on one
+// thread and on the team: odd output sizes (the dropped row and column),
+// rows of tiles that are not whole vectors, "valid" and "same" padding, and
+// batches of several chunks.
+template <class G>
+void check_winograd(std::size_t batch) {
+    using Winograd = ctnn::backend::cpu::winograd::Winograd<G>;
+    static_assert(Winograd::applies == direct::enabled);
+    CAPTURE(G::out_height);
+    CAPTURE(G::out_width);
+    CAPTURE(batch);
+    ctnn::Rng rng(G::filters * 7 + G::width);
+    std::vector<float> kernel(G::kernel_size), x(batch * G::input_size);
+    for (float& v : kernel) v = rng.uniform(-1.0f, 1.0f);
+    for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+    const ctnn::backend::Cpu cpu;
+    const Identity sink{G::pixels};
+    ctnn::backend::cpu::AlignedVector<float> workspace(Winograd::workspace_size());
+    std::vector<float> y(batch * G::output_size);
+    Winograd::forward(cpu, kernel.data(), x.data(), y.data(), batch, workspace.data(), sink);
+    check_close(y, defined_forward<G>(kernel, x, batch));
+}
+
+TEST_CASE("Winograd F(2x2, 3x3): odd sizes, partial vectors of tiles, padding, several chunks") {
+    if constexpr (direct::enabled) {
+        for (std::size_t batch : {1, 2, 7}) {
+            check_winograd<Geometry<16, 7, 9, 16, 3, 3, 1, 1, 1, 1>>(batch);     // odd, "same"
+            check_winograd<Geometry<16, 12, 12, 20, 3, 3, 0, 0, 0, 0>>(batch);   // "valid", 10x10
+            check_winograd<Geometry<17, 5, 37, 19, 3, 3, 1, 1, 1, 1>>(batch);    // 19 tiles a row
+            check_winograd<Geometry<32, 14, 42, 64, 3, 3, 1, 1, 1, 1>>(batch);   // the number reader
+        }
+        check_winograd<Geometry<16, 4, 4, 16, 3, 3, 1, 1, 1, 1>>(40);  // 4 tiles a sample: chunks of 16
     }
 }
 

@@ -15,6 +15,7 @@
 
 #include "ctnn/backend/cpu/direct_convolution.hpp"
 #include "ctnn/backend/cpu/parallel.hpp"
+#include "ctnn/backend/cpu/winograd.hpp"
 #include "ctnn/backend/generic/convolution.hpp"
 #include "ctnn/core/backend.hpp"
 
@@ -49,12 +50,15 @@ class ChunkedConvolution {
     }
 
     using Direct = direct::DirectConvolution<G>;
+    using Winograd = winograd::Winograd<G>;
 
 public:
     static std::size_t workspace_size() {
+        std::size_t size = thread_count() * stride;
         if constexpr (Direct::forward_applies || Direct::backward_applies)
-            return std::max(thread_count() * stride, Direct::workspace_size());
-        return thread_count() * stride;
+            size = std::max(size, Direct::workspace_size());
+        if constexpr (Winograd::applies) size = std::max(size, Winograd::workspace_size());
+        return size;
     }
 
     // `direct_allowed`: false where the backend multiplies in bf16 (which only
@@ -62,6 +66,9 @@ public:
     template <class Backend, class Sink>
     static void forward(const Backend& backend, const float* kernel, const float* x, float* y,
                         std::size_t batch, float* workspace, const Sink& sink, bool direct_allowed) {
+        if constexpr (Winograd::applies)
+            if (direct_allowed && batch >= thread_count())
+                return Winograd::forward(backend, kernel, x, y, batch, workspace, sink);
         if constexpr (Direct::forward_applies)
             if (direct_allowed) return Direct::forward(kernel, x, y, batch, workspace, sink);
         if (batch < thread_count()) return forward_by_filters(backend, kernel, x, y, batch, workspace, sink);
