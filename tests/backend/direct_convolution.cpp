@@ -280,6 +280,11 @@ TEST_CASE("Winograd F(2x2, 3x3): odd sizes, partial vectors of tiles, padding, s
             check_winograd<Geometry<32, 14, 42, 64, 3, 3, 1, 1, 1, 1>>(batch);   // the number reader
         }
         check_winograd<Geometry<16, 4, 4, 16, 3, 3, 1, 1, 1, 1>>(40);  // 4 tiles a sample: chunks of 16
+        // Through the backend, with the backward pass beside it.
+        for (std::size_t batch : {2, 7}) {
+            check_geometry<Geometry<16, 7, 9, 16, 3, 3, 1, 1, 1, 1>>(batch);
+            check_geometry<Geometry<20, 5, 37, 17, 3, 3, 1, 1, 1, 1>>(batch);
+        }
     }
 }
 
