@@ -30,8 +30,7 @@ class ChunkedConvolution {
     static constexpr std::size_t outputs_size = G::filters * G::pixels * chunk;
     static constexpr std::size_t partial_size = G::kernel_size + G::filters;
     static constexpr std::size_t partial_offset = columns_size + outputs_size;
-    static constexpr std::size_t stride =
-        (partial_offset + partial_size + 15) / 16 * 16;  // whole cache lines per thread
+    static constexpr std::size_t stride = direct::whole_lines(partial_offset + partial_size);
 
     static float* columns_of(float* workspace, std::size_t thread) { return workspace + thread * stride; }
     static float* outputs_of(float* workspace, std::size_t thread) {
@@ -61,8 +60,9 @@ public:
         return size;
     }
 
-    // `direct_allowed`: false where the backend multiplies in bf16 (which only
-    // its GEMM does) or CTNN_DIRECT_CONVOLUTION=0 says so.
+    // `direct_allowed` (the direct kernels and Winograd's): false where the
+    // backend multiplies in bf16 (which only its GEMM does) or
+    // CTNN_DIRECT_CONVOLUTION=0 says so.
     template <class Backend, class Sink>
     static void forward(const Backend& backend, const float* kernel, const float* x, float* y,
                         std::size_t batch, float* workspace, const Sink& sink, bool direct_allowed) {

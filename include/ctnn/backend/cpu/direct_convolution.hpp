@@ -78,6 +78,10 @@ inline bool switched_on() {
     return on;
 }
 
+// Floats rounded up to whole 64-byte cache lines: each thread's area of a
+// workspace starts on a line of its own.
+constexpr std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
+
 // What the kernels were compiled for, for reports.
 inline constexpr const char* instruction_set = !enabled ? "none" : lanes == 16 ? "AVX-512" : "AVX2 with FMA";
 
@@ -248,7 +252,7 @@ struct KernelGradient {
     static constexpr std::size_t rows = by_rows ? G::out_height : 1;
     static constexpr std::size_t run = by_rows ? G::out_width / lanes : plane / lanes;
     static constexpr std::size_t dz_row = run * lanes, image_row = by_rows ? padded_width : 0;
-    static constexpr std::size_t image_size = (Image::input_size + 15) / 16 * 16;
+    static constexpr std::size_t image_size = whole_lines(Image::input_size);
     // One prepared sample: its padded image, then its widened dz planes.
     static constexpr std::size_t sample_size = image_size + G::filters * plane;
     static constexpr std::size_t filters_per_block = registers == 32 ? 4 : 2;
@@ -428,7 +432,6 @@ public:
 private:
     using Gradient = KernelGradient<G>;
     using TurnedPlan = Plan<typename Turned::Geometry>;
-    static constexpr std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
     static constexpr std::size_t chunk = std::clamp<std::size_t>(262144 / Gradient::sample_size, 1, 16);
     // The turned kernel, shared, first; then each thread's area: for the
     // forward pass Image's, for backward the prepared samples, their dz, the

@@ -57,14 +57,12 @@ struct Winograd {
     static constexpr std::size_t transformed_kernel_size = 16 * G::filters * G::channels;
     static constexpr std::size_t v_size = 16 * G::channels * columns, m_size = 16 * G::filters * columns;
     static constexpr std::size_t planes_size = G::output_size;
-    static constexpr std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
-    static constexpr std::size_t stride =
-        whole_lines(split_size) + whole_lines(v_size) + whole_lines(m_size) + whole_lines(planes_size);
-
-    // The transformed kernel first, then each thread's area.
-    static std::size_t workspace_size() { return whole_lines(transformed_kernel_size) + thread_count() * stride; }
-    static float* area_of(float* workspace, std::size_t thread) {
-        return workspace + whole_lines(transformed_kernel_size) + thread * stride;
+    // The transformed kernel first, then each thread's area: the split
+    // sample, V, M and one sample's output planes.
+    static constexpr std::size_t stride = direct::whole_lines(split_size) + direct::whole_lines(v_size) +
+                                          direct::whole_lines(m_size) + direct::whole_lines(planes_size);
+    static std::size_t workspace_size() {
+        return direct::whole_lines(transformed_kernel_size) + thread_count() * stride;
     }
 
     // U[xi][f][c] = (G g G^T)[xi] for the kernel g of filter f, channel c.
@@ -87,9 +85,8 @@ struct Winograd {
             }
     }
 
-    // One sample's channels (channel c at x + c * channel_stride),
-    // zero-padded, as even and odd columns.
-    static void split(const float* x, std::size_t channel_stride, float* halves) {
+    // One sample's channels, zero-padded, as even and odd columns.
+    static void split(const float* x, float* halves) {
         std::fill_n(halves, split_size, 0.0f);
         const std::size_t rows = std::min(G::height, padded_rows - G::pad_top);
         const std::size_t cols = std::min(G::width, 2 * (tiles_wide + 1) - G::pad_left);
@@ -97,7 +94,7 @@ struct Winograd {
             float* even = halves + 2 * c * half_plane;
             float* odd = even + half_plane;
             for (std::size_t h = 0; h < rows; ++h) {
-                const float* in = x + c * channel_stride + h * G::width;
+                const float* in = x + (c * G::height + h) * G::width;
                 const std::size_t r = (h + G::pad_top) * half_row;
                 for (std::size_t w = 0; w < cols; ++w) {
                     const std::size_t p = w + G::pad_left;
@@ -182,62 +179,43 @@ struct Winograd {
     }
 #endif
 
-    // M for `count` <= chunk samples (sample i at x + i * sample_stride,
-    // its channel c at + c * channel_stride), in a thread's area; the
-    // transformed kernel at the workspace's start.
-    template <class Backend>
-    static void products(const Backend& backend, const float* workspace, const float* x, std::size_t sample_stride,
-                         std::size_t channel_stride, std::size_t count, float* area) {
-#if CTNN_CPU_DIRECT_KERNELS
-        float* halves = area;
-        float* v = halves + whole_lines(split_size);
-        float* m = v + whole_lines(v_size);
-        for (std::size_t i = 0; i < count; ++i) {
-            split(x + i * sample_stride, channel_stride, halves);
-            transform_input(halves, v, i * tiles);
-        }
-        // M cleared here and added to: OpenBLAS clears with its "beta" kernel,
-        // slower than memory (the number reader's layers ran 1.1-1.2x faster).
-        std::fill_n(m, 16 * G::filters * columns, 0.0f);
-        for (std::size_t xi = 0; xi < 16; ++xi)
-            backend.gemm(Trans::no, Trans::no, G::filters, count * tiles, G::channels, 1.0f,
-                         workspace + xi * G::filters * G::channels, G::channels, v + xi * G::channels * columns,
-                         columns, 1.0f, m + xi * G::filters * columns, columns);
-#else
-        (void)backend, (void)workspace, (void)x, (void)sample_stride, (void)channel_stride, (void)count, (void)area;
-#endif
-    }
-
-    // Sample i's output planes (filters x OutHeight x OutWidth) from the
-    // products in `area`.
-    static void outputs(const float* area, std::size_t i, float* planes) {
-#if CTNN_CPU_DIRECT_KERNELS
-        transform_output(area + whole_lines(split_size) + whole_lines(v_size), i * tiles, planes);
-#else
-        (void)area, (void)i, (void)planes;
-#endif
-    }
-
     // The forward pass of a batch of at least thread_count() samples.
     template <class Backend, class Sink>
     static void forward(const Backend& backend, const float* kernel, const float* x, float* y, std::size_t batch,
                         float* workspace, const Sink& sink) {
+#if CTNN_CPU_DIRECT_KERNELS
+        const float* u = workspace;
         transform_kernel(kernel, workspace);
         parallel_threads([&](std::size_t thread, std::size_t threads) {
-            float* area = area_of(workspace, thread);
-            float* planes = area + stride - whole_lines(planes_size);
+            float* halves = workspace + direct::whole_lines(transformed_kernel_size) + thread * stride;
+            float* v = halves + direct::whole_lines(split_size);
+            float* m = v + direct::whole_lines(v_size);
+            float* planes = m + direct::whole_lines(m_size);
             const Share mine = share_of(batch, thread, threads);
             for (std::size_t first = mine.begin; first < mine.end; first += chunk) {
                 const std::size_t count = std::min(chunk, mine.end - first);
-                products(backend, workspace, x + first * G::input_size, G::input_size, G::height * G::width, count,
-                         area);
                 for (std::size_t i = 0; i < count; ++i) {
-                    outputs(area, i, planes);
+                    split(x + (first + i) * G::input_size, halves);
+                    transform_input(halves, v, i * tiles);
+                }
+                // M cleared here and added to: OpenBLAS clears with its "beta"
+                // kernel, slower than memory (the number reader's layers ran
+                // 1.1-1.2x faster).
+                std::fill_n(m, 16 * G::filters * columns, 0.0f);
+                for (std::size_t xi = 0; xi < 16; ++xi)
+                    backend.gemm(Trans::no, Trans::no, G::filters, count * tiles, G::channels, 1.0f,
+                                 u + xi * G::filters * G::channels, G::channels, v + xi * G::channels * columns,
+                                 columns, 1.0f, m + xi * G::filters * columns, columns);
+                for (std::size_t i = 0; i < count; ++i) {
+                    transform_output(m, i * tiles, planes);
                     for (std::size_t f = 0; f < G::filters; ++f)
                         sink.forward(planes + f * G::pixels, (first + i) * G::filters + f, y);
                 }
             }
         });
+#else
+        (void)backend, (void)kernel, (void)x, (void)y, (void)batch, (void)workspace, (void)sink;
+#endif
     }
 };
 
