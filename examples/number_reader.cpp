@@ -382,9 +382,10 @@ int main(int argc, char** argv) try {
         for (const Score& score : train_wide(images, epochs_or(16), bf16, ensemble)) scores.push_back(score);
 
     std::printf("\n%zu test numbers (MNIST's test digits), batch %zu:\n", images.test_set.size(), batch_size);
-    std::printf("  %-24s %9s %7s %14s %9s\n", "model", "params", "epochs", "test accuracy", "train s");
+    std::printf("  %-32s %9s %7s %14s %9s\n", "model", "params", "epochs", "test accuracy", "train s");
     for (const Score& s : scores)
-        std::printf("  %-24s %9zu %7zu %13.2f%% %9.0f\n", s.model.c_str(), s.params, s.epochs, 100.0 * s.accuracy, s.seconds);
+        std::printf("  %-32s %9zu %7zu %13.2f%% %9.0f\n", s.model.c_str(), s.params, s.epochs, 100.0 * s.accuracy,
+                    s.seconds);
     const Score& best = *std::max_element(scores.begin(), scores.end(),
                                           [](const Score& a, const Score& b) { return a.accuracy < b.accuracy; });
     std::printf("best: %s\ntest accuracy: %.2f%%\n", best.model.c_str(), 100.0 * best.accuracy);
