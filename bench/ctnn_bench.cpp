@@ -248,7 +248,8 @@ int main(int argc, char** argv) try {
     if (direct::enabled && direct::switched_on())
         std::printf("CONFIG ctnn: float stride-1 convolutions on its own %s kernels where they beat "
                     "im2col + sgemm (backend/cpu/direct_convolution.hpp), 3x3 ones with 16 channels or "
-                    "more as Winograd F(2x2, 3x3) (backend/cpu/winograd.hpp)\n",
+                    "more as Winograd F(2x2, 3x3) (backend/cpu/winograd.hpp), their backward passes "
+                    "elsewhere with filters or channels across the lanes (backend/cpu/lanes_backward.hpp)\n",
                     direct::instruction_set);
     else
         std::printf("CONFIG ctnn: convolutions as im2col + sgemm (%s)\n",

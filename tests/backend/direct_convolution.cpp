@@ -142,6 +142,28 @@ void check_kernels(const std::vector<float>& kernel, const std::vector<float>& x
         expected.resize(G::kernel_size);
         check_close(gradient, expected);
 
+        // With the filters across the lanes, and the input gradient with the
+        // channels across them (lanes_backward.hpp).
+        using Lanes = direct::FilterLanesGradient<G>;
+        std::vector<float> prepared(batch * Lanes::sample_size), partial(Lanes::partial_size);
+        for (std::size_t n = 0; n < batch; ++n)
+            Lanes::prepare(x.data() + n * G::input_size, dy.data() + n * G::output_size, G::pixels,
+                           prepared.data() + n * Lanes::sample_size);
+        Lanes::accumulate(prepared.data(), 1, partial.data(), false);
+        Lanes::accumulate(prepared.data() + Lanes::sample_size, batch - 1, partial.data(), true);
+        for (std::size_t f = 0; f < G::filters; ++f)
+            for (std::size_t tap = 0; tap < G::patch; ++tap)
+                gradient[f * G::patch + tap] = partial[tap * Lanes::padded_filters + f];
+        check_close(gradient, expected);
+
+        using Input = direct::ChannelLanesInputGradient<G>;
+        std::vector<float> packed(Input::packed_size), area(Input::area_size), dx(batch * G::input_size);
+        for (std::size_t tap = 0; tap < Input::taps; ++tap) Input::pack(kernel.data(), packed.data(), tap);
+        for (std::size_t n = 0; n < batch; ++n)
+            Input::input_gradient(packed.data(), dy.data() + n * G::output_size, area.data(),
+                                  dx.data() + n * G::input_size);
+        check_close(dx, defined_input_gradient<G>(kernel, dy, batch));
+
         using Turned = direct::InputGradient<G>;
         if constexpr (Turned::exists) {
             using Back = direct::Plan<typename Turned::Geometry>;

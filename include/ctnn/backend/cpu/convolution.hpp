@@ -7,13 +7,16 @@
 // so results depend on the thread count but not on timing. Batches smaller
 // than the thread count (batch-1 inference) split each sample's filters
 // over the threads instead. Stride-1 convolutions in float skip all of this
-// on targets with AVX2 or AVX-512: DirectConvolution (direct_convolution.hpp).
+// on targets with AVX2 or AVX-512: forward through DirectConvolution
+// (direct_convolution.hpp) or Winograd (winograd.hpp), backward through
+// LanesBackward (lanes_backward.hpp) where DirectConvolution does not take it.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 
 #include "ctnn/backend/cpu/direct_convolution.hpp"
+#include "ctnn/backend/cpu/lanes_backward.hpp"
 #include "ctnn/backend/cpu/parallel.hpp"
 #include "ctnn/backend/cpu/winograd.hpp"
 #include "ctnn/backend/generic/convolution.hpp"
@@ -57,6 +60,8 @@ public:
         if constexpr (Direct::forward_applies || Direct::backward_applies)
             size = std::max(size, Direct::workspace_size());
         if constexpr (Winograd::applies) size = std::max(size, Winograd::workspace_size());
+        if constexpr (direct::lanes_backward_applies<G>)
+            size = std::max(size, direct::LanesBackward<G>::workspace_size());
         return size;
     }
 
@@ -98,6 +103,10 @@ public:
             if (direct_allowed)
                 return Direct::backward(kernel, x, y, dy, dx, kernel_gradient, bias_gradient, batch, workspace,
                                         sink);
+        if constexpr (direct::lanes_backward_applies<G>)
+            if (direct_allowed)
+                return direct::LanesBackward<G>::backward(kernel, x, y, dy, dx, kernel_gradient, bias_gradient,
+                                                          batch, workspace, sink);
         std::size_t used = 0;
         parallel_threads([&](std::size_t thread, std::size_t threads) {
             if (thread == 0) used = std::min(threads, batch);

@@ -52,6 +52,8 @@ inline constexpr std::size_t lanes = 16, registers = 32;
 using vector = __m512;
 inline vector zero() { return _mm512_setzero_ps(); }
 inline vector load(const float* p) { return _mm512_loadu_ps(p); }
+inline vector broadcast(const float* p) { return _mm512_set1_ps(*p); }
+inline vector add(vector x, vector y) { return _mm512_add_ps(x, y); }
 inline void store(float* p, vector v) { _mm512_storeu_ps(p, v); }
 inline vector multiply_add(vector x, float w, vector sum) { return _mm512_fmadd_ps(x, _mm512_set1_ps(w), sum); }
 inline vector multiply_add(vector x, vector y, vector sum) { return _mm512_fmadd_ps(x, y, sum); }
@@ -61,6 +63,8 @@ inline constexpr std::size_t lanes = 8, registers = 16;
 using vector = __m256;
 inline vector zero() { return _mm256_setzero_ps(); }
 inline vector load(const float* p) { return _mm256_loadu_ps(p); }
+inline vector broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+inline vector add(vector x, vector y) { return _mm256_add_ps(x, y); }
 inline void store(float* p, vector v) { _mm256_storeu_ps(p, v); }
 inline vector multiply_add(vector x, float w, vector sum) { return _mm256_fmadd_ps(x, _mm256_set1_ps(w), sum); }
 inline vector multiply_add(vector x, vector y, vector sum) { return _mm256_fmadd_ps(x, y, sum); }
@@ -417,7 +421,7 @@ public:
     // 8x8 output AVX-512's vectors go through the padded width, a third of
     // them the discarded columns, and the kernel gradient is 0.75x. With AVX2
     // (a Zen 3) the backward pass is 0.75-1.05x even by rows: the backward
-    // is AVX-512's only.
+    // is AVX-512's only, and elsewhere LanesBackward's (lanes_backward.hpp).
     static constexpr bool forward_applies = [] {
         if constexpr (enabled && G::stride_height == 1 && G::stride_width == 1)
             return G::patch >= 32 || (Image::by_rows && G::out_width % lanes == 0);
