@@ -1,7 +1,7 @@
 // The fused groups (layers/fusion_rules.hpp): each computes what its layers
 // compute one by one, its gradients are right in training and at inference,
 // and a BatchNorm folded into a group follows changes of its weights and
-// running statistics.
+// running statistics. RepeatVector and a recurrent layer after it likewise.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,7 +14,11 @@
 #include <ctnn/layers/conv2d.hpp>
 #include <ctnn/layers/dense.hpp>
 #include <ctnn/layers/flatten.hpp>
+#include <ctnn/layers/gru.hpp>
+#include <ctnn/layers/lstm.hpp>
 #include <ctnn/layers/pooling.hpp>
+#include <ctnn/layers/repeat_vector.hpp>
+#include <ctnn/layers/simple_rnn.hpp>
 #include <ctnn/layers/softmax.hpp>
 #include <ctnn/layers/time_distributed.hpp>
 #include <ctnn/sequential.hpp>
@@ -65,6 +69,18 @@ static_assert(std::is_same_v<DenseSoftmax::output_layer, ctnn::Softmax>, "cross-
 
 using StepSoftmax = ctnn::Sequential<ctnn::Input<5, 8>, ctnn::TimeDistributed<ctnn::Dense<3>>, ctnn::Softmax>;
 static_assert(StepSoftmax::pass_count == 1);
+
+// RepeatVector + a recurrent layer is one pass: the vector's input
+// projection once per sample, not once per step. After a Dense layer (dx
+// needed) with every step returned, and as a first layer with a GRU (its
+// recurrent projection kept apart).
+using RepeatLstm = ctnn::Sequential<ctnn::Input<5>, ctnn::Dense<6>, ctnn::RepeatVector<3>, ctnn::LSTM<4, true>,
+                                    ctnn::TimeDistributed<ctnn::Dense<2>>>;
+static_assert(RepeatLstm::pass_count == 3);
+static_assert(RepeatLstm::unfused::pass_count == 4);
+using RepeatGru = ctnn::Sequential<ctnn::Input<5>, ctnn::RepeatVector<4>, ctnn::GRU<3>, ctnn::Dense<2>>;
+static_assert(RepeatGru::pass_count == 2);
+static_assert(RepeatGru::unfused::pass_count == 3);
 
 template <class Net, class Backend>
 using on = typename Net::template on<Backend>;
@@ -149,6 +165,15 @@ TEST_CASE_TEMPLATE("fusion: gradients through Dense + BatchNorm + ReLU, [TimeDis
                                              ctnn::BatchNorm{}, ctnn::ReLU{});
     check_group_gradients<Backend, Shape<6>>({}, ctnn::Dense<4>{}, ctnn::Softmax{});
     check_group_gradients<Backend, Shape<4, 5>>({}, ctnn::TimeDistributed<ctnn::Dense<3>>{}, ctnn::Softmax{});
+}
+
+TEST_CASE_TEMPLATE("fusion: RepeatVector + LSTM, GRU or SimpleRNN computes what its layers do", Backend,
+                   CTNN_TEST_BACKENDS) {
+    check_fused_matches_unfused<on<RepeatLstm, Backend>>({.training_batch = 5, .inference_batches = {5, 1}});
+    check_fused_matches_unfused<on<RepeatGru, Backend>>({});
+    check_group_gradients<Backend, Shape<5>>({}, ctnn::RepeatVector<3>{}, ctnn::LSTM<4, true>{});
+    check_group_gradients<Backend, Shape<5>>({}, ctnn::RepeatVector<4>{}, ctnn::GRU<3>{});
+    check_group_gradients<Backend, Shape<5>>({}, ctnn::RepeatVector<2>{}, ctnn::SimpleRNN<3, true>{});
 }
 
 TEST_CASE_TEMPLATE("fusion: Dense + Softmax hands a folded cross-entropy gradient straight to the Dense layer",

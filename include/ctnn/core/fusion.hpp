@@ -8,6 +8,10 @@
 //   fusion::activation            element-wise, derivative from its output (ReLU)
 //   fusion::pooling               a sink reducing windows of planes (MaxPool2D)
 //   fusion::distribution          a sink normalising rows (Softmax)
+//   fusion::repetition, recurrence  a pair with an impl of its own: a
+//                                 recurrent layer after RepeatVector reads the
+//                                 vector once instead of every step
+//                                 (core/passes.hpp's group_impl)
 // and the rules that say which role may join which group are a type list
 // beside the layers (layers/fusion_rules.hpp), which the grouping folds over.
 // A role derives from what its layers contribute to a group: a producer
@@ -49,6 +53,8 @@ struct normalization : stage {};
 struct activation : stage {};
 struct pooling : sink {};
 struct distribution : sink {};
+struct repetition {};
+struct recurrence {};
 
 template <class Layer>
 struct role {

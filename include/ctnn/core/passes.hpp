@@ -8,6 +8,7 @@
 #include <boost/mp11/algorithm.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "ctnn/core/config_list.hpp"
@@ -38,6 +39,18 @@ struct group_impl<Backend, Group<Bound...>> {
     template <class Configs>
     static const Configs& built_from(const Configs& configs) {
         return configs;
+    }
+};
+
+// RepeatVector and the recurrent layer after it: the recurrent layer's impl
+// for a repeated input (layers/recurrent.hpp), which reads the vector itself.
+template <class Backend, class Repeat, class Recurrent>
+    requires std::is_same_v<fusion::bound_role<Repeat>, fusion::repetition>
+struct group_impl<Backend, Group<Repeat, Recurrent>> {
+    using type = typename Recurrent::layer::template repeated_impl<typename Recurrent::input_shape, Backend>;
+    template <class Configs>
+    static const auto& built_from(const Configs& configs) {
+        return config_at<Recurrent::index>(configs);
     }
 };
 

@@ -10,6 +10,9 @@
 //   Dense, BatchNorm, ReLU               the same on a Dense layer's rows
 //   Dense, Softmax                       the softmax per row in the GEMM's epilogue; with
 //                                        cross-entropy, backward starts from p - t
+//   RepeatVector, LSTM (GRU, SimpleRNN)  the input projection once per sample, not per
+//                                        step; backward sums the steps' gate gradients
+//                                        before the kernel's GEMMs
 #pragma once
 
 #include <boost/mp11/list.hpp>
@@ -24,7 +27,8 @@ using fusion_rules = boost::mp11::mp_list<
     fusion::Follows<fusion::pooling, fusion::planes, fusion::normalization, fusion::activation>,
     // Not after an activation: backward through the softmax would need the
     // activation's output, which the fused pass does not keep.
-    fusion::Follows<fusion::distribution, fusion::rows, fusion::normalization>>;
+    fusion::Follows<fusion::distribution, fusion::rows, fusion::normalization>,
+    fusion::Follows<fusion::recurrence, fusion::repetition>>;
 
 // Every backend fuses by these unless it says otherwise.
 template <class Backend>

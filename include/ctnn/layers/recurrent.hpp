@@ -37,6 +37,7 @@
 #include "ctnn/core/backend.hpp"
 #include "ctnn/core/config.hpp"
 #include "ctnn/core/epilogue.hpp"
+#include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
 #include "ctnn/core/parameters.hpp"
 #include "ctnn/core/row_parts.hpp"
@@ -101,6 +102,17 @@ struct AddStepGradient {
     CTNN_HOST_DEVICE void operator()(std::size_t i) const {
         const std::size_t b = i / units, j = i % units;
         dh[i] += dy[b * sample_stride + t * units + j];
+    }
+};
+
+// d[i] = the sum over the steps of d[t * n + i], added in step order.
+struct SumSteps {
+    float* d;
+    std::size_t n, steps;
+    CTNN_HOST_DEVICE void operator()(std::size_t i) const {
+        float sum = d[i];
+        for (std::size_t t = 1; t < steps; ++t) sum += d[t * n + i];
+        d[i] = sum;
     }
 };
 
@@ -169,7 +181,7 @@ struct CellBackward {
 // Pointers are function parameters marked __restrict: GCC 12 vectorises the
 // loops over them, but not over the same pointers read from a struct.
 
-template <class Layer, class InputShape, class Backend>
+template <class Layer, class InputShape, class Backend, bool Repeated = false>
 class RecurrentImpl;
 
 template <template <std::size_t> class Cell, std::size_t Units, bool ReturnSequences = false, bool ReturnState = false>
@@ -222,9 +234,21 @@ struct RecurrentLayer {
     }
     template <class InputShape, class Backend>
     using impl = RecurrentImpl<RecurrentLayer, InputShape, Backend>;
+    // After RepeatVector (its fused group, layers/fusion_rules.hpp): every
+    // step's input is the same vector, given as it was before the repeat.
+    using fusion_role = fusion::recurrence;
+    template <class InputShape, class Backend>
+    using repeated_impl = RecurrentImpl<RecurrentLayer, InputShape, Backend, true>;
 };
 
-template <class Layer, class InputShape, class Backend>
+// Repeated: the input is one vector per sample, the input of every step
+// (the group of a RepeatVector and this layer). Its projection is one GEMM
+// over the batch instead of steps * batch rows, copied to every step; in
+// backward the steps' gate gradients are summed first, so that the kernel's
+// gradient and dx are GEMMs over the batch too, and dx is already the sum
+// that RepeatVector's backward would make. The LSTM adder's decoder (3 steps)
+// multiplies a third of the products there.
+template <class Layer, class InputShape, class Backend, bool Repeated>
 class RecurrentImpl {
     using cell = typename Layer::cell;
     using sequence = typename Layer::template input<InputShape>::sequence;
@@ -242,6 +266,7 @@ class RecurrentImpl {
     static constexpr std::size_t kernel_size = features * width;
     static constexpr std::size_t recurrent_size = units * width;
     static constexpr bool apart = cell::recurrent_apart;
+    static_assert(!(Repeated && initial_state), "ctnn: a repeated input carries no initial states");
     using forward_rows = detail::CellForward<cell, width, units>;
     using backward_rows = detail::CellBackward<cell, width, units>;
 
@@ -250,7 +275,7 @@ public:
 
     void reserve(const Backend&, std::size_t max_batch) {
         const std::size_t rows = steps * max_batch;
-        inputs_.resize(rows * features);
+        if constexpr (!Repeated) inputs_.resize(rows * features);
         gates_.resize(rows * width);
         d_gates_.resize(rows * width);
         if constexpr (apart) {
@@ -267,12 +292,20 @@ public:
         const Backend& backend = call.backend;
         const std::size_t batch = call.batch;
         const float* params = call.params;
-        backend.for_each(batch, detail::TimeMajor{x, inputs_.data(), batch, steps, features, in_row, false},
-                         steps * features);
-        backend.gemm(Trans::no, Trans::no, steps * batch, width, features, 1.0f, inputs_.data(),
-                     features, kernel(params), width, 0.0f, gates_.data(), width);
-        epilogue::run_forward(backend, epilogue::store<epilogue::Rows<width>>(epilogue::chain(epilogue::Bias{bias(params)})),
-                              gates_.data(), gates_.data(), steps * batch);
+        const auto add_bias = epilogue::store<epilogue::Rows<width>>(epilogue::chain(epilogue::Bias{bias(params)}));
+        if constexpr (Repeated) {
+            backend.gemm(Trans::no, Trans::no, batch, width, features, 1.0f, x, features, kernel(params), width,
+                         0.0f, gates_.data(), width);
+            epilogue::run_forward(backend, add_bias, gates_.data(), gates_.data(), batch);
+            for (std::size_t t = 1; t < steps; ++t)
+                backend.copy(gates_.data(), gates_.data() + t * batch * width, batch * width);
+        } else {
+            backend.for_each(batch, detail::TimeMajor{x, inputs_.data(), batch, steps, features, in_row, false},
+                             steps * features);
+            backend.gemm(Trans::no, Trans::no, steps * batch, width, features, 1.0f, inputs_.data(), features,
+                         kernel(params), width, 0.0f, gates_.data(), width);
+            epilogue::run_forward(backend, add_bias, gates_.data(), gates_.data(), steps * batch);
+        }
         if constexpr (initial_state) {
             backend.for_each(batch * units, detail::TakePart{x, in_row, steps * features, units, states_.data()});
             if constexpr (cell::carry)
@@ -323,7 +356,7 @@ public:
         return y;
     }
 
-    float* backward(const LayerCall<Backend>& call, const float*, const float*, float* dy, float* dx) {
+    float* backward(const LayerCall<Backend>& call, const float* x, const float*, float* dy, float* dx) {
         const Backend& backend = call.backend;
         const std::size_t batch = call.batch;
         const float* params = call.params;
@@ -365,8 +398,9 @@ public:
 
         // The kernels' gradients over all steps at once; a zero h_0 adds nothing.
         const float* d_recurrent = apart ? d_recurrent_.data() : d_gates_.data();
-        backend.gemm(Trans::yes, Trans::no, features, width, steps * batch, 1.0f, inputs_.data(), features,
-                     d_gates_.data(), width, 0.0f, grads, width);
+        if constexpr (!Repeated)
+            backend.gemm(Trans::yes, Trans::no, features, width, steps * batch, 1.0f, inputs_.data(), features,
+                         d_gates_.data(), width, 0.0f, grads, width);
         float* recurrent_grad = grads + kernel_size;
         constexpr std::size_t first = initial_state ? 0 : 1;  // the first step whose h_{t-1} counts
         if (steps > first)
@@ -378,6 +412,18 @@ public:
         backend.column_sums(d_gates_.data(), steps * batch, width, grads + kernel_size + recurrent_size);
         if constexpr (apart)
             backend.column_sums(d_recurrent, steps * batch, width, grads + kernel_size + recurrent_size + width);
+        if constexpr (Repeated) {
+            // Step 0's gate gradients receive the steps' sum (the recurrent
+            // kernel's gradient and the bias's have read them all).
+            float* summed = d_gates_.data();
+            backend.for_each(batch * width, detail::SumSteps{summed, batch * width, steps}, steps);
+            backend.gemm(Trans::yes, Trans::no, features, width, batch, 1.0f, x, features, summed, width, 0.0f,
+                         grads, width);
+            if (!dx) return nullptr;
+            backend.gemm(Trans::no, Trans::yes, batch, features, width, 1.0f, summed, width, kernel(params), width,
+                         0.0f, dx, features);
+            return dx;
+        }
         if (!dx) return nullptr;
         // The time-major input copy is no longer needed: it receives dL/dx.
         backend.gemm(Trans::no, Trans::yes, steps * batch, features, width, 1.0f, d_gates_.data(), width,

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "ctnn/core/config.hpp"
+#include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
 
 namespace ctnn {
@@ -43,6 +44,8 @@ class RepeatVectorImpl;
 template <std::size_t N>
 struct RepeatVector {
     static constexpr std::string_view type_name = "RepeatVector";
+    // A recurrent layer after it runs with it (layers/fusion_rules.hpp).
+    using fusion_role = fusion::repetition;
 
     template <std::size_t LayerIndex, class InputShape>
     static consteval auto output_shape() {
