@@ -94,7 +94,8 @@ struct FilterLanesGradient {
             for (; f + 8 <= G::filters; f += 8)
                 transpose8(dz + f * filter_stride + p, filter_stride, turned + p * padded_filters + f, padded_filters);
             for (; f < G::filters; ++f)
-                for (std::size_t j = 0; j < 8; ++j) turned[(p + j) * padded_filters + f] = dz[f * filter_stride + p + j];
+                for (std::size_t j = 0; j < 8; ++j)
+                    turned[(p + j) * padded_filters + f] = dz[f * filter_stride + p + j];
         }
 #else
         constexpr std::size_t blocked = 0;
@@ -107,8 +108,8 @@ struct FilterLanesGradient {
                 std::fill(turned + p * padded_filters + G::filters, turned + (p + 1) * padded_filters, 0.0f);
     }
 
-
 #if CTNN_CPU_DIRECT_KERNELS
+    // Filter vectors [first, first + FR) x taps [tap, tap + TR).
     template <std::size_t FR, std::size_t TR>
     static void block(const float* samples, std::size_t count, std::size_t first, std::size_t tap,
                       float* partial, bool add) {
@@ -172,7 +173,8 @@ struct ChannelLanesInputGradient {
     static constexpr std::size_t padded_channels = (G::channels + lanes - 1) / lanes * lanes;
     static constexpr std::size_t channel_vectors = padded_channels / lanes;
     static constexpr std::size_t channel_vectors_per_block = 2;
-    static constexpr std::size_t pixels_per_block = (registers - channel_vectors_per_block - 2) / channel_vectors_per_block;
+    static constexpr std::size_t pixels_per_block =
+        (registers - channel_vectors_per_block - 2) / channel_vectors_per_block;
     // The kernel, tap-major: packed[(tap * F + f) * padded_channels + c].
     static constexpr std::size_t packed_size = taps * G::filters * padded_channels;
     // dx over the padded plane, pixel-major.
@@ -188,6 +190,8 @@ struct ChannelLanesInputGradient {
     }
 
 #if CTNN_CPU_DIRECT_KERNELS
+    // Channel vectors [first_vector, first_vector + CR) x output pixels
+    // [first_pixel, first_pixel + PR), for one kernel tap.
     template <std::size_t CR, std::size_t PR>
     static void block(const float* packed, const float* dz, std::size_t tap, std::size_t first_vector,
                       std::size_t first_pixel, float* area) {
@@ -241,13 +245,16 @@ struct ChannelLanesInputGradient {
             for (; w + 8 <= G::width; w += 8) {
                 std::size_t c = 0;
                 for (; c + 8 <= G::channels; c += 8)
-                    transpose8(row + w * padded_channels + c, padded_channels, dx + c * plane + h * G::width + w, plane);
+                    transpose8(row + w * padded_channels + c, padded_channels, dx + c * plane + h * G::width + w,
+                               plane);
                 for (; c < G::channels; ++c)
-                    for (std::size_t j = w; j < w + 8; ++j) dx[c * plane + h * G::width + j] = row[j * padded_channels + c];
+                    for (std::size_t j = w; j < w + 8; ++j)
+                        dx[c * plane + h * G::width + j] = row[j * padded_channels + c];
             }
 #endif
             for (; w < G::width; ++w)
-                for (std::size_t c = 0; c < G::channels; ++c) dx[c * plane + h * G::width + w] = row[w * padded_channels + c];
+                for (std::size_t c = 0; c < G::channels; ++c)
+                    dx[c * plane + h * G::width + w] = row[w * padded_channels + c];
         }
 #else
         (void)packed, (void)dz, (void)area, (void)dx;
@@ -320,7 +327,8 @@ public:
                 Gradient::accumulate(samples, count, partial, !first_chunk);
                 for (std::size_t f = 0; f < G::filters; ++f) {
                     float sum = 0.0f;
-                    for (std::size_t i = 0; i < count; ++i) sum += run_sum(dz + i * G::output_size + f * G::pixels, G::pixels);
+                    for (std::size_t i = 0; i < count; ++i)
+                        sum += run_sum(dz + i * G::output_size + f * G::pixels, G::pixels);
                     bias[f] = first_chunk ? sum : bias[f] + sum;
                 }
             }
