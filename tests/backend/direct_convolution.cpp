@@ -1,13 +1,14 @@
-// The CPU's own stride-1 convolution (backend/cpu/direct_convolution.hpp)
-// against the definition, in double: the forward pass by samples and, for a
-// batch smaller than the team, by blocks of filters; the input gradient
-// (the convolution with the turned kernel, or the GEMM where that does not
-// pay); the kernel and bias gradients, over batches that fill several chunks. Geometries cover the register
-// blockings and the filter tails the plan picks, the seed models' layers,
-// rectangular kernels and "same" padding that is larger after than before.
-// Winograd's F(2x2, 3x3) likewise, where the backend takes it for 3x3 layers.
-// Also built as an AVX2 program (tests/CMakeLists.txt), so that an AVX-512
-// host tests both vector widths.
+// The CPU's own stride-1 convolution (backend/cpu/direct_convolution.hpp,
+// and the backward pass of lanes_backward.hpp) against the definition, in
+// double: the forward pass by samples and, for a batch smaller than the
+// team, by blocks of filters; the input gradient (the convolution with the
+// turned kernel, the channels across the lanes, or the GEMM); the kernel and
+// bias gradients, over batches that fill several chunks. Geometries cover
+// the register blockings and the filter tails the plan picks, the seed
+// models' layers, rectangular kernels and "same" padding that is larger
+// after than before. Winograd's F(2x2, 3x3) likewise, where the backend
+// takes it for 3x3 layers. Also built as an AVX2 program
+// (tests/CMakeLists.txt), so that an AVX-512 host tests both vector widths.
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -21,10 +21,10 @@
 //
 // Over the lanes of the output pixels instead (direct::KernelGradient) each
 // tap is an unaligned load and a block ends in sums across the lanes: on a
-// Zen 3 (AVX2) that ran at ~105 GFLOPS against ~125 for im2col + OpenBLAS,
-// while these kernels run at 83-94 GFLOPS on one of its cores, and the
-// seed and CIFAR CNNs' backward passes 1.1-1.4x faster than im2col +
-// OpenBLAS per layer (the note of the commit that brought them).
+// Zen 3 (AVX2, 2 threads) that kernel gradient ran at ~105 GFLOPS against
+// ~125 for im2col + OpenBLAS. These kernels run at 83-94 GFLOPS on one of
+// its cores (OpenBLAS's large sgemm: ~90), and the backward passes of the
+// seed and CIFAR CNNs' layers 1.1-1.4x faster than im2col + OpenBLAS.
 #pragma once
 
 #include <algorithm>
