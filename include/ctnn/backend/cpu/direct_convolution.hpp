@@ -86,6 +86,27 @@ inline bool switched_on() {
 // workspace starts on a line of its own.
 constexpr std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
+// body.template operator()<Block>(first) for each whole block of [0, Count),
+// then body.template operator()<Count % Block>(first) for the rest: the
+// register blocks of a loop whose block size is a template argument.
+template <std::size_t Count, std::size_t Block, class Body>
+void for_blocks(Body&& body) {
+    std::size_t first = 0;
+    for (; first + Block <= Count; first += Block) body.template operator()<Block>(first);
+    if constexpr (Count % Block > 0) body.template operator()<Count % Block>(first);
+}
+
+// body.template operator()<R, C>(row, column) over a Rows x Columns grid in
+// tiles of RowBlock x ColumnBlock, smaller ones at the ends: a register
+// block's two extents.
+template <std::size_t Rows, std::size_t RowBlock, std::size_t Columns, std::size_t ColumnBlock, class Body>
+void for_tiles(Body&& body) {
+    for_blocks<Rows, RowBlock>([&]<std::size_t R>(std::size_t row) {
+        for_blocks<Columns, ColumnBlock>(
+            [&]<std::size_t C>(std::size_t column) { body.template operator()<R, C>(row, column); });
+    });
+}
+
 // What the kernels were compiled for, for reports.
 inline constexpr const char* instruction_set = !enabled ? "none" : lanes == 16 ? "AVX-512" : "AVX2 with FMA";
 
@@ -168,6 +189,14 @@ struct Plan {
         return {v * lanes, v * lanes};
     }
     static constexpr std::size_t workspace_size = input_size + G::filters * plane_stride;
+
+    // Where kernel tap (c, kh, kw), numbered as in a filter's weights, reads
+    // the padded image relative to the output pixel's position.
+    static constexpr std::size_t tap_offset(std::size_t tap) {
+        const std::size_t c = tap / (G::kernel_height * G::kernel_width);
+        const std::size_t kh = tap / G::kernel_width % G::kernel_height, kw = tap % G::kernel_width;
+        return c * padded_plane + kh * padded_width + kw;
+    }
 
     // The sample, zero-padded, at `padded` (input_size floats); its channel
     // c starts at x + c * channel_stride.
@@ -281,11 +310,7 @@ struct KernelGradient {
     static void block(const float* samples, std::size_t count, std::size_t f, std::size_t tap, float* gradient,
                       bool add) {
         std::size_t offset[TR];
-        for (std::size_t t = 0; t < TR; ++t) {
-            const std::size_t c = (tap + t) / (G::kernel_height * G::kernel_width);
-            const std::size_t kh = (tap + t) / G::kernel_width % G::kernel_height, kw = (tap + t) % G::kernel_width;
-            offset[t] = c * Image::padded_plane + kh * padded_width + kw;
-        }
+        for (std::size_t t = 0; t < TR; ++t) offset[t] = Image::tap_offset(tap + t);
         vector sum[FR][TR];
         for (std::size_t i = 0; i < FR; ++i)
             for (std::size_t t = 0; t < TR; ++t) sum[i][t] = zero();
@@ -309,22 +334,15 @@ struct KernelGradient {
             }
     }
 
-    template <std::size_t FR>
-    static void taps(const float* samples, std::size_t count, std::size_t f, float* gradient, bool add) {
-        constexpr std::size_t TR = taps_per_block, tail = G::patch % TR;
-        std::size_t tap = 0;
-        for (; tap + TR <= G::patch; tap += TR) block<FR, TR>(samples, count, f, tap, gradient, add);
-        if constexpr (tail > 0) block<FR, tail>(samples, count, f, tap, gradient, add);
-    }
 #endif
 
     // gradient (filters x patch) = (add: +=) the sum over `count` prepared samples.
     static void accumulate(const float* samples, std::size_t count, float* gradient, bool add) {
 #if CTNN_CPU_DIRECT_KERNELS
-        constexpr std::size_t FR = filters_per_block, tail = G::filters % FR;
-        std::size_t f = 0;
-        for (; f + FR <= G::filters; f += FR) taps<FR>(samples, count, f, gradient, add);
-        if constexpr (tail > 0) taps<tail>(samples, count, f, gradient, add);
+        for_tiles<G::filters, filters_per_block, G::patch, taps_per_block>(
+            [&]<std::size_t FR, std::size_t TR>(std::size_t f, std::size_t tap) {
+                block<FR, TR>(samples, count, f, tap, gradient, add);
+            });
 #else
         (void)samples, (void)count, (void)gradient, (void)add;
 #endif

@@ -114,11 +114,7 @@ struct FilterLanesGradient {
     static void block(const float* samples, std::size_t count, std::size_t first, std::size_t tap,
                       float* partial, bool add) {
         std::size_t offset[TR];
-        for (std::size_t t = 0; t < TR; ++t) {
-            const std::size_t c = (tap + t) / (G::kernel_height * G::kernel_width);
-            const std::size_t kh = (tap + t) / G::kernel_width % G::kernel_height, kw = (tap + t) % G::kernel_width;
-            offset[t] = c * Image::padded_plane + kh * Image::padded_width + kw;
-        }
+        for (std::size_t t = 0; t < TR; ++t) offset[t] = Image::tap_offset(tap + t);
         float* out = partial + tap * padded_filters + first * lanes;
         vector sum[FR][TR];
         for (std::size_t i = 0; i < FR; ++i)
@@ -142,22 +138,15 @@ struct FilterLanesGradient {
             for (std::size_t t = 0; t < TR; ++t) store(out + t * padded_filters + i * lanes, sum[i][t]);
     }
 
-    template <std::size_t FR>
-    static void taps(const float* samples, std::size_t count, std::size_t first, float* partial, bool add) {
-        constexpr std::size_t TR = taps_per_block, tail = G::patch % TR;
-        std::size_t tap = 0;
-        for (; tap + TR <= G::patch; tap += TR) block<FR, TR>(samples, count, first, tap, partial, add);
-        if constexpr (tail > 0) block<FR, tail>(samples, count, first, tap, partial, add);
-    }
 #endif
 
     // partial (add: +=) the sums over `count` prepared samples.
     static void accumulate(const float* samples, std::size_t count, float* partial, bool add) {
 #if CTNN_CPU_DIRECT_KERNELS
-        constexpr std::size_t FR = filter_vectors_per_block, tail = filter_vectors % FR;
-        std::size_t v = 0;
-        for (; v + FR <= filter_vectors; v += FR) taps<FR>(samples, count, v, partial, add);
-        if constexpr (tail > 0) taps<tail>(samples, count, v, partial, add);
+        for_tiles<filter_vectors, filter_vectors_per_block, G::patch, taps_per_block>(
+            [&]<std::size_t FR, std::size_t TR>(std::size_t first, std::size_t tap) {
+                block<FR, TR>(samples, count, first, tap, partial, add);
+            });
 #else
         (void)samples, (void)count, (void)partial, (void)add;
 #endif
@@ -216,14 +205,6 @@ struct ChannelLanesInputGradient {
         }
     }
 
-    template <std::size_t CR>
-    static void pixel_blocks(const float* packed, const float* dz, std::size_t tap, std::size_t first_vector,
-                             float* area) {
-        constexpr std::size_t PR = pixels_per_block, tail = G::pixels % PR;
-        std::size_t p = 0;
-        for (; p + PR <= G::pixels; p += PR) block<CR, PR>(packed, dz, tap, first_vector, p, area);
-        if constexpr (tail > 0) block<CR, tail>(packed, dz, tap, first_vector, p, area);
-    }
 #endif
 
     // dx of one sample (channel planes of Height x Width) from its dz
@@ -231,12 +212,11 @@ struct ChannelLanesInputGradient {
     static void input_gradient(const float* packed, const float* dz, float* area, float* dx) {
 #if CTNN_CPU_DIRECT_KERNELS
         std::fill_n(area, area_size, 0.0f);
-        constexpr std::size_t CR = channel_vectors_per_block, tail = channel_vectors % CR;
-        for (std::size_t tap = 0; tap < taps; ++tap) {
-            std::size_t v = 0;
-            for (; v + CR <= channel_vectors; v += CR) pixel_blocks<CR>(packed, dz, tap, v, area);
-            if constexpr (tail > 0) pixel_blocks<tail>(packed, dz, tap, v, area);
-        }
+        for (std::size_t tap = 0; tap < taps; ++tap)
+            for_tiles<channel_vectors, channel_vectors_per_block, G::pixels, pixels_per_block>(
+                [&]<std::size_t CR, std::size_t PR>(std::size_t first, std::size_t pixel) {
+                    block<CR, PR>(packed, dz, tap, first, pixel, area);
+                });
         constexpr std::size_t plane = G::height * G::width;
         for (std::size_t h = 0; h < G::height; ++h) {
             const float* row = area + ((h + G::pad_top) * Image::padded_width + G::pad_left) * padded_channels;
