@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string_view>
 
 #include "ctnn/backend/cpu/parallel.hpp"
@@ -394,16 +395,30 @@ inline float run_sum(const float* values, std::size_t n) {
     return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
 }
 
+// bias (add: +=) each filter's sum over `count` samples' dz (filter planes,
+// a sample's G::output_size floats after the one before).
+template <class G>
+void add_bias_sums(const float* dz, std::size_t count, float* bias, bool add) {
+    for (std::size_t f = 0; f < G::filters; ++f) {
+        float sum = 0.0f;
+        for (std::size_t i = 0; i < count; ++i) sum += run_sum(dz + i * G::output_size + f * G::pixels, G::pixels);
+        bias[f] = add ? bias[f] + sum : sum;
+    }
+}
+
 // The kernel and bias gradients from the `used` threads' partial sums
 // (kernel, then bias; thread t's `stride` floats after thread 0's), added in
-// thread order: results depend on the thread count, not on timing.
-template <class G>
+// thread order: results depend on the thread count, not on timing. Weight
+// j (the bias's after the kernel's) is at place(j) in a thread's sums: a
+// driver that keeps them in another order says where.
+template <class G, class Place = std::identity>
 void add_partials(const float* partials, std::size_t stride, std::size_t used, float* kernel_gradient,
-                  float* bias_gradient) {
+                  float* bias_gradient, Place place = {}) {
     parallel_for(G::kernel_size + G::filters, parallel_grain, [=](std::size_t first, std::size_t last) {
         for (std::size_t j = first; j < last; ++j) {
-            float sum = partials[j];
-            for (std::size_t t = 1; t < used; ++t) sum += partials[t * stride + j];
+            const std::size_t at = place(j);
+            float sum = partials[at];
+            for (std::size_t t = 1; t < used; ++t) sum += partials[t * stride + at];
             if (j < G::kernel_size)
                 kernel_gradient[j] = sum;
             else
@@ -536,12 +551,7 @@ public:
                     if (dx) input_gradient(workspace, sample_dz, dx + s * G::input_size, area + dx_offset);
                 }
                 Gradient::accumulate(area, count, partial, !first_chunk);
-                for (std::size_t f = 0; f < G::filters; ++f) {
-                    float sum = 0.0f;
-                    for (std::size_t i = 0; i < count; ++i)
-                        sum += run_sum(dz + i * G::output_size + f * G::pixels, G::pixels);
-                    partial[G::kernel_size + f] = first_chunk ? sum : partial[G::kernel_size + f] + sum;
-                }
+                add_bias_sums<G>(dz, count, partial + G::kernel_size, !first_chunk);
             }
         });
         add_partials<G>(area_of(workspace, 0) + partial_offset, stride, used, kernel_gradient, bias_gradient);

@@ -291,7 +291,6 @@ public:
             float* samples = dz + samples_offset;
             float* area = dz + dx_offset;
             float* partial = dz + partial_offset;
-            float* bias = partial + Gradient::partial_size;
             const Share mine = share_of(batch, thread, threads);
             for (std::size_t first = mine.begin; first < mine.end; first += chunk) {
                 const std::size_t count = std::min(chunk, mine.end - first);
@@ -305,28 +304,15 @@ public:
                     if (dx) Input::input_gradient(packed, sample_dz, area, dx + s * G::input_size);
                 }
                 Gradient::accumulate(samples, count, partial, !first_chunk);
-                for (std::size_t f = 0; f < G::filters; ++f) {
-                    float sum = 0.0f;
-                    for (std::size_t i = 0; i < count; ++i)
-                        sum += run_sum(dz + i * G::output_size + f * G::pixels, G::pixels);
-                    bias[f] = first_chunk ? sum : bias[f] + sum;
-                }
+                add_bias_sums<G>(dz, count, partial + Gradient::partial_size, !first_chunk);
             }
         });
-        // The kernel's sums turned back to filter-major.
-        const float* partials = workspace + packed_size + partial_offset;
-        parallel_for(G::kernel_size + G::filters, parallel_grain, [=](std::size_t begin, std::size_t end) {
-            for (std::size_t j = begin; j < end; ++j) {
-                const std::size_t at = j < G::kernel_size ? j % G::patch * Gradient::padded_filters + j / G::patch
-                                                          : Gradient::partial_size + (j - G::kernel_size);
-                float sum = partials[at];
-                for (std::size_t t = 1; t < used; ++t) sum += partials[t * stride + at];
-                if (j < G::kernel_size)
-                    kernel_gradient[j] = sum;
-                else
-                    bias_gradient[j - G::kernel_size] = sum;
-            }
-        });
+        // The kernel's sums are tap-major, the bias's after them.
+        add_partials<G>(workspace + packed_size + partial_offset, stride, used, kernel_gradient, bias_gradient,
+                        [](std::size_t j) {
+                            return j < G::kernel_size ? j % G::patch * Gradient::padded_filters + j / G::patch
+                                                      : Gradient::partial_size + (j - G::kernel_size);
+                        });
     }
 };
 
