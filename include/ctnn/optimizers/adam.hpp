@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "ctnn/core/config.hpp"
@@ -43,21 +44,27 @@ struct SetCounter {
     CTNN_HOST_DEVICE void operator()(std::size_t) const { counter[0] = t; }
 };
 
+// The step size in device memory (AdamAdvance's), or, where the host can
+// read that memory (OnDevice false), its value: then the loop keeps it in a
+// register and vectorises, which it did not with a load under a condition
+// (scalar, 5% of the LSTM adder's step on a Zen 3).
+template <bool OnDevice>
 struct AdamUpdate {
     float* w;
     const float* g;
     float* m;
     float* v;
     float b1, b2, eps;
-    // The step size in device memory (AdamAdvance's), or, where the host can
-    // read that memory, its value: then the loop keeps it in a register.
-    const float* step_size_on_device;
-    float step_size;
+    std::conditional_t<OnDevice, const float*, float> step_size;
     float shrink;
     GradientClip clip;
     CTNN_HOST_DEVICE void operator()(std::size_t i) const {
         const float gi = clip(g[i]);
-        const float size = step_size_on_device ? *step_size_on_device : step_size;
+        float size;
+        if constexpr (OnDevice)
+            size = *step_size;
+        else
+            size = step_size;
         w[i] -= shrink * w[i];
         m[i] = flush_subnormal(b1 * m[i] + (1.0f - b1) * gi);
         v[i] = flush_subnormal(b2 * v[i] + (1.0f - b2) * gi * gi);
@@ -127,8 +134,12 @@ protected:
             backend.for_each(1, detail::SetCounter{counter, float(iterations_)});
         detail::for_each_unless_halted(backend, p, 1, detail::AdamAdvance{counter, learning_rate, beta_1, beta_2});
         counted_ = ++iterations_;
-        const float* on_device = Backend::host_memory ? nullptr : counter + 1;
-        const float step_size = Backend::host_memory ? counter[1] : 0.0f;
+        using Update = detail::AdamUpdate<!Backend::host_memory>;
+        decltype(Update::step_size) step_size;
+        if constexpr (Backend::host_memory)
+            step_size = counter[1];
+        else
+            step_size = counter + 1;
         clipping.prepare(backend, p, steps_);
         for (std::size_t k = 0; k < steps_.size(); ++k) {
             steps_[k].decays = decay != 0.0f;
@@ -137,9 +148,9 @@ protected:
                     if (p.variables[k].path.find(name) != std::string::npos) steps_[k].decays = false;
         }
         detail::update_by_runs(backend, p, steps_, [&](std::size_t offset, std::size_t k) {
-            return detail::AdamUpdate{p.values.data() + offset, p.gradients.data() + offset, m + offset,
-                                      v + offset, beta_1, beta_2, epsilon, on_device, step_size,
-                                      steps_[k].decays ? learning_rate * decay : 0.0f, steps_[k].clip};
+            return Update{p.values.data() + offset, p.gradients.data() + offset, m + offset, v + offset, beta_1,
+                          beta_2, epsilon, step_size, steps_[k].decays ? learning_rate * decay : 0.0f,
+                          steps_[k].clip};
         });
     }
 
