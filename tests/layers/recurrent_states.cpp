@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -102,6 +103,45 @@ TEST_CASE_TEMPLATE("recurrent states: a sequence split in two, the first part's 
     check_split_run<Backend, Lstm, 2>();
     check_split_run<Backend, Gru, 1>();
     check_split_run<Backend, Rnn, 1>();
+}
+
+// A batch of 160 against its parts of 40 run one at a time: the CPU backend
+// runs the 160 rows' steps on shares of the batch, a thread each (at least
+// 64 rows a share, recurrent.hpp), and each part whole. Every row's output
+// and input gradient are its own; the parameters' gradients sum the parts'.
+template <class Backend, class In, class Layer>
+void check_row_shares(const Layer& layer) {
+    constexpr std::size_t batch = 160, part = 40;
+    ctnn::testing::LayerStack<Backend, In, ctnn::Fusion::fused, Layer> stack(layer);
+    stack.initialize(4);
+    ctnn::Rng rng(6);
+    const std::vector<float> x = ctnn::testing::random_values(batch * In::size, rng);
+    const auto y = stack.forward(x, batch);
+    const std::vector<float> whole_y(y.begin(), y.end());
+    const std::size_t out = whole_y.size() / batch;
+    const std::vector<float> dy = ctnn::testing::random_values(whole_y.size(), rng);
+    const auto dx = stack.backward(dy, batch);
+    const std::vector<float> whole_dx(dx.begin(), dx.end());
+    const std::vector<float> whole_grads(stack.grads().begin(), stack.grads().end());
+    std::vector<float> grads(whole_grads.size(), 0.0f);
+    for (std::size_t first = 0; first < batch; first += part) {
+        const auto part_y = stack.forward(std::span(x).subspan(first * In::size, part * In::size), part);
+        for (std::size_t i = 0; i < part * out; ++i)
+            CHECK(part_y[i] == doctest::Approx(whole_y[first * out + i]).epsilon(1e-6));
+        const auto part_dx = stack.backward(std::span(dy).subspan(first * out, part * out), part);
+        for (std::size_t i = 0; i < part * In::size; ++i)
+            CHECK(part_dx[i] == doctest::Approx(whole_dx[first * In::size + i]).epsilon(1e-6));
+        for (std::size_t i = 0; i < grads.size(); ++i) grads[i] += stack.grads()[i];
+    }
+    for (std::size_t i = 0; i < grads.size(); ++i) CHECK(grads[i] == doctest::Approx(whole_grads[i]).epsilon(1e-4));
+}
+
+TEST_CASE_TEMPLATE("recurrent states: a batch run on shares of its rows computes what its parts do", Backend,
+                   CTNN_TEST_BACKENDS) {
+    check_row_shares<Backend, Shapes<Shape<3, 2>, Shape<4>, Shape<4>>>(ctnn::LSTM<4, true, true>{});
+    check_row_shares<Backend, Shape<3, 2>>(ctnn::LSTM<4>{});
+    check_row_shares<Backend, Shapes<Shape<3, 2>, Shape<4>>>(ctnn::GRU<4, false, true>{});
+    check_row_shares<Backend, Shape<3, 2>>(ctnn::SimpleRNN<4, true>{});
 }
 
 TEST_CASE_TEMPLATE("recurrent states: zero initial states given are no initial states", Backend, CTNN_TEST_BACKENDS) {

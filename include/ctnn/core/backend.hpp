@@ -15,7 +15,9 @@
 //
 // A backend may also offer fast paths the generic code looks for: the CPU
 // backend's convolve() runs a convolution in per-thread, cache-sized chunks
-// (backend/generic/convolution.hpp dispatches).
+// (backend/generic/convolution.hpp dispatches), and its split_rows() runs a
+// recurrent layer's steps per thread on shares of the batch (for_row_shares
+// below).
 #pragma once
 
 #include <concepts>
@@ -90,6 +92,20 @@ concept Backend = requires(const B& backend, float* out, const float* in, std::s
     backend.to_device(in, out, n);
     backend.to_host(in, out, n);
 };
+
+// Work whose rows stay apart through a sequence of backend calls (a
+// recurrent layer's steps): f(first, rows) over shares of [0, batch) of at
+// least min_rows rows each. A backend with split_rows() runs each share on a
+// thread of its own, whose backend calls then run on that thread alone, with
+// no barrier between them (the CPU backend); any other runs f(0, batch). A
+// row's results must not depend on the share it is in.
+template <class B, class F>
+void for_row_shares(const B& backend, std::size_t batch, std::size_t min_rows, F&& f) {
+    if constexpr (requires { backend.split_rows(batch, min_rows, f); })
+        backend.split_rows(batch, min_rows, f);
+    else
+        f(std::size_t{0}, batch);
+}
 
 // A backend that can record work once and replay it with one launch (CUDA
 // graphs; ThrustHost records the same way, so CI runs the logic):

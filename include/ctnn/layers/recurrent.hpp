@@ -316,27 +316,31 @@ public:
             if constexpr (cell::carry) backend.fill(carries_.data(), batch * units, 0.0f);
         }
 
-        for (std::size_t t = 0; t < steps; ++t) {
-            float* gates = gates_.data() + t * batch * width;
-            const float* h_prev = states_.data() + t * batch * units;
-            float* recurrent = nullptr;
-            if constexpr (apart) {
-                recurrent = recurrent_.data() + t * batch * width;
-                if (t == 0 && !initial_state)
-                    backend.fill(recurrent, batch * width, 0.0f);
-                else
-                    backend.gemm(Trans::no, Trans::no, batch, width, units, 1.0f, h_prev, units,
-                                 recurrent_kernel(params), width, 0.0f, recurrent, width);
-            } else if (t > 0 || initial_state) {  // a zero h_0 adds nothing
-                backend.gemm(Trans::no, Trans::no, batch, width, units, 1.0f, h_prev, units,
-                             recurrent_kernel(params), width, 1.0f, gates, width);
+        // The steps, over shares of the batch's rows (core/backend.hpp).
+        for_row_shares(backend, batch, share_rows, [&](std::size_t first, std::size_t rows) {
+            for (std::size_t t = 0; t < steps; ++t) {
+                const std::size_t at = t * batch + first;  // the share's first row at step t
+                float* gates = gates_.data() + at * width;
+                const float* h_prev = states_.data() + at * units;
+                float* recurrent = nullptr;
+                if constexpr (apart) {
+                    recurrent = recurrent_.data() + at * width;
+                    if (t == 0 && !initial_state)
+                        backend.fill(recurrent, rows * width, 0.0f);
+                    else
+                        backend.gemm(Trans::no, Trans::no, rows, width, units, 1.0f, h_prev, units,
+                                     recurrent_kernel(params), width, 0.0f, recurrent, width);
+                } else if (t > 0 || initial_state) {  // a zero h_0 adds nothing
+                    backend.gemm(Trans::no, Trans::no, rows, width, units, 1.0f, h_prev, units,
+                                 recurrent_kernel(params), width, 1.0f, gates, width);
+                }
+                float* h = states_.data() + (at + batch) * units;
+                const float* c_prev = cell::carry ? carries_.data() + at * units : nullptr;
+                float* c = cell::carry ? carries_.data() + (at + batch) * units : nullptr;
+                backend.for_each(rows, forward_rows{gates, recurrent, recurrent_bias(params), h_prev, h, c_prev, c},
+                                 cost);
             }
-            float* h = states_.data() + (t + 1) * batch * units;
-            const float* c_prev = cell::carry ? carries_.data() + t * batch * units : nullptr;
-            float* c = cell::carry ? carries_.data() + (t + 1) * batch * units : nullptr;
-            backend.for_each(batch, forward_rows{gates, recurrent, recurrent_bias(params), h_prev, h, c_prev, c},
-                             cost);
-        }
+        });
 
         const float* h_last = states_.data() + steps * batch * units;
         if constexpr (Layer::return_sequences)
@@ -372,29 +376,38 @@ public:
             backend.for_each(batch * units, detail::TakePart{dy, out_row, out_width + units, units, dc});
         else
             backend.fill(dc, batch * units, 0.0f);
-        for (std::size_t t = steps; t-- > 0;) {
-            // The output's gradient at step t joins the one from step t + 1.
-            if constexpr (Layer::return_sequences)
-                backend.for_each(batch * units, detail::AddStepGradient{dy, dh, out_row, t, units});
-            else if (t == steps - 1 && Layer::return_state)  // the output is h_T, beside it
-                backend.for_each(batch * units, detail::AddStepGradient{dy, dh, out_row, 0, units});
-            else if (t == steps - 1)
-                backend.copy(dy, dh, batch * units);
-            const float* gates = gates_.data() + t * batch * width;
-            const float* recurrent = apart ? recurrent_.data() + t * batch * width : nullptr;
-            const float* h_prev = states_.data() + t * batch * units;
-            const float* c_prev = cell::carry ? carries_.data() + t * batch * units : nullptr;
-            const float* c = cell::carry ? carries_.data() + (t + 1) * batch * units : nullptr;
-            float* d_gates = d_gates_.data() + t * batch * width;
-            float* d_recurrent = apart ? d_recurrent_.data() + t * batch * width : d_gates;
-            backend.for_each(batch, backward_rows{gates, recurrent, h_prev, c_prev, c, dh, dc, d_gates, d_recurrent},
-                             cost);
-            // dL/dh_{t-1}: through the recurrent kernel, plus the cell's
-            // direct path; dL/dh_0 only for a given initial state.
-            if (t > 0 || initial_state)
-                backend.gemm(Trans::no, Trans::yes, batch, units, width, 1.0f, d_recurrent, width,
-                             recurrent_kernel(params), width, cell::direct_path ? 1.0f : 0.0f, dh, units);
-        }
+        // Back through the steps, over the same shares of rows as forward.
+        for_row_shares(backend, batch, share_rows, [&](std::size_t first, std::size_t rows) {
+            const float* dy_rows = dy + first * out_row;
+            float* dh_rows = dh + first * units;
+            float* dc_rows = dc + first * units;
+            for (std::size_t t = steps; t-- > 0;) {
+                // The output's gradient at step t joins the one from step t + 1.
+                if constexpr (Layer::return_sequences)
+                    backend.for_each(rows * units, detail::AddStepGradient{dy_rows, dh_rows, out_row, t, units});
+                else if (t == steps - 1 && Layer::return_state)  // the output is h_T, beside it
+                    backend.for_each(rows * units, detail::AddStepGradient{dy_rows, dh_rows, out_row, 0, units});
+                else if (t == steps - 1)
+                    backend.copy(dy_rows, dh_rows, rows * units);
+                const std::size_t at = t * batch + first;  // the share's first row at step t
+                const float* gates = gates_.data() + at * width;
+                const float* recurrent = apart ? recurrent_.data() + at * width : nullptr;
+                const float* h_prev = states_.data() + at * units;
+                const float* c_prev = cell::carry ? carries_.data() + at * units : nullptr;
+                const float* c = cell::carry ? carries_.data() + (at + batch) * units : nullptr;
+                float* d_gates = d_gates_.data() + at * width;
+                float* d_recurrent = apart ? d_recurrent_.data() + at * width : d_gates;
+                backend.for_each(rows,
+                                 backward_rows{gates, recurrent, h_prev, c_prev, c, dh_rows, dc_rows, d_gates,
+                                               d_recurrent},
+                                 cost);
+                // dL/dh_{t-1}: through the recurrent kernel, plus the cell's
+                // direct path; dL/dh_0 only for a given initial state.
+                if (t > 0 || initial_state)
+                    backend.gemm(Trans::no, Trans::yes, rows, units, width, 1.0f, d_recurrent, width,
+                                 recurrent_kernel(params), width, cell::direct_path ? 1.0f : 0.0f, dh_rows, units);
+            }
+        });
 
         // The kernels' gradients over all steps at once; a zero h_0 adds nothing.
         const float* d_recurrent = apart ? d_recurrent_.data() : d_gates_.data();
@@ -442,6 +455,11 @@ public:
 private:
     // A row costs several exponentials per value: finer grain than a copy.
     static constexpr std::size_t cost = 8 * width;
+    // The fewest rows a share of the batch runs its steps on, each share on
+    // a thread of its own where the backend splits rows: a step's GEMM of
+    // so many rows still keeps a core busy, and the steps need no barrier
+    // between them.
+    static constexpr std::size_t share_rows = 64;
 
     static const float* kernel(const float* params) { return params; }
     static const float* recurrent_kernel(const float* params) { return params + kernel_size; }

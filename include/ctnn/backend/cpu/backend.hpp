@@ -104,6 +104,24 @@ public:
             cost < 16 ? 16 : 1);
     }
 
+    // for_row_shares (core/backend.hpp): a share of the batch's rows per
+    // thread, at least min_rows each. Inside the team OpenBLAS's OpenMP build
+    // and parallel_for run on the calling thread, so each share's GEMMs and
+    // passes run on its thread alone. OpenBLAS splits a product's rows or
+    // columns over its threads, never the sums, so a row's results are the
+    // same in any share.
+    template <class F>
+    void split_rows(std::size_t batch, std::size_t min_rows, F& f) const {
+        const std::size_t most = batch / std::max<std::size_t>(min_rows, 1);
+        if (most < 2 || cpu::thread_count() < 2) return f(std::size_t{0}, batch);
+        cpu::parallel_threads([&](std::size_t thread, std::size_t threads) {
+            const std::size_t shares = std::min(threads, most);
+            if (thread >= shares) return;
+            const cpu::Share share = cpu::share_of(batch, thread, shares);
+            f(share.begin, share.end - share.begin);
+        });
+    }
+
     // One thread, index order: the same sum on every machine.
     template <class F>
     double transform_sum(std::size_t n, F f) const {
