@@ -109,10 +109,10 @@ TEST_CASE_TEMPLATE("recurrent states: a sequence split in two, the first part's 
 // runs the 160 rows' steps on shares of the batch, a thread each (at least
 // 64 rows a share, recurrent.hpp), and each part whole. Every row's output
 // and input gradient are its own; the parameters' gradients sum the parts'.
-template <class Backend, class In, class Layer>
-void check_row_shares(const Layer& layer) {
+template <class Backend, class In, class... Layers>
+void check_row_shares(const Layers&... layers) {
     constexpr std::size_t batch = 160, part = 40;
-    ctnn::testing::LayerStack<Backend, In, ctnn::Fusion::fused, Layer> stack(layer);
+    ctnn::testing::LayerStack<Backend, In, ctnn::Fusion::fused, Layers...> stack(layers...);
     stack.initialize(4);
     ctnn::Rng rng(6);
     const std::vector<float> x = ctnn::testing::random_values(batch * In::size, rng);
@@ -142,6 +142,9 @@ TEST_CASE_TEMPLATE("recurrent states: a batch run on shares of its rows computes
     check_row_shares<Backend, Shape<3, 2>>(ctnn::LSTM<4>{});
     check_row_shares<Backend, Shapes<Shape<3, 2>, Shape<4>>>(ctnn::GRU<4, false, true>{});
     check_row_shares<Backend, Shape<3, 2>>(ctnn::SimpleRNN<4, true>{});
+    // RepeatVector and the recurrent layer as one group (repeated_impl).
+    check_row_shares<Backend, Shape<2>>(ctnn::RepeatVector<3>{}, ctnn::LSTM<4, true>{});
+    check_row_shares<Backend, Shape<2>>(ctnn::RepeatVector<3>{}, ctnn::GRU<4, true>{});
 }
 
 TEST_CASE_TEMPLATE("recurrent states: zero initial states given are no initial states", Backend, CTNN_TEST_BACKENDS) {

@@ -36,7 +36,6 @@
 
 #include "ctnn/core/backend.hpp"
 #include "ctnn/core/config.hpp"
-#include "ctnn/core/epilogue.hpp"
 #include "ctnn/core/fusion.hpp"
 #include "ctnn/core/layer.hpp"
 #include "ctnn/core/parameters.hpp"
@@ -90,6 +89,17 @@ struct TimeMajor {
             float* out = to + (back ? batch_major : time_major);
             for (std::size_t j = 0; j < width; ++j) out[j] = in[j];
         }
+    }
+};
+
+// Every row set to the bias: the gates' values before the input projection
+// adds to them.
+template <std::size_t Width>
+struct BiasRows {
+    const float* bias;
+    float* rows;
+    CTNN_HOST_DEVICE void operator()(std::size_t r) const {
+        for (std::size_t j = 0; j < Width; ++j) rows[r * Width + j] = bias[j];
     }
 };
 
@@ -292,19 +302,18 @@ public:
         const Backend& backend = call.backend;
         const std::size_t batch = call.batch;
         const float* params = call.params;
-        const auto add_bias = epilogue::store<epilogue::Rows<width>>(epilogue::chain(epilogue::Bias{bias(params)}));
+        // The gates start at the bias, and the input projection adds to it:
+        // one pass over them fewer than the product and then the bias.
+        const std::size_t projected = Repeated ? batch : steps * batch;
+        backend.for_each(projected, detail::BiasRows<width>{bias(params), gates_.data()}, width);
         if constexpr (Repeated) {
             backend.gemm(Trans::no, Trans::no, batch, width, features, 1.0f, x, features, kernel(params), width,
-                         0.0f, gates_.data(), width);
-            epilogue::run_forward(backend, add_bias, gates_.data(), gates_.data(), batch);
-            for (std::size_t t = 1; t < steps; ++t)
-                backend.copy(gates_.data(), gates_.data() + t * batch * width, batch * width);
+                         1.0f, gates_.data(), width);
         } else {
             backend.for_each(batch, detail::TimeMajor{x, inputs_.data(), batch, steps, features, in_row, false},
                              steps * features);
             backend.gemm(Trans::no, Trans::no, steps * batch, width, features, 1.0f, inputs_.data(), features,
-                         kernel(params), width, 0.0f, gates_.data(), width);
-            epilogue::run_forward(backend, add_bias, gates_.data(), gates_.data(), steps * batch);
+                         kernel(params), width, 1.0f, gates_.data(), width);
         }
         if constexpr (initial_state) {
             backend.for_each(batch * units, detail::TakePart{x, in_row, steps * features, units, states_.data()});
@@ -318,6 +327,11 @@ public:
 
         // The steps, over shares of the batch's rows (core/backend.hpp).
         for_row_shares(backend, batch, share_rows, [&](std::size_t first, std::size_t rows) {
+            // A repeated input's projection, the same at every step.
+            if constexpr (Repeated)
+                for (std::size_t t = 1; t < steps; ++t)
+                    backend.copy(gates_.data() + first * width, gates_.data() + (t * batch + first) * width,
+                                 rows * width);
             for (std::size_t t = 0; t < steps; ++t) {
                 const std::size_t at = t * batch + first;  // the share's first row at step t
                 float* gates = gates_.data() + at * width;
