@@ -61,22 +61,23 @@ struct MaxWindows {
         const auto channel = stages.at(c);
         float* out = y + plane * G::out_plane;
         std::uint32_t* from = argmax + plane * G::out_plane;
+        // Selects rather than branches, so that a row of windows runs in
+        // vectors (a Conv2D's ReLU and pooling at batch 1 were scalar).
         for (std::size_t oy = 0; oy < G::out_height; ++oy)
             for (std::size_t ox = 0; ox < G::out_width; ++ox) {
-                const std::size_t corner = oy * G::stride_height * G::width + ox * G::stride_width;
-                std::size_t best_at = corner;
+                const auto corner = std::uint32_t(oy * G::stride_height * G::width + ox * G::stride_width);
+                std::uint32_t best_at = corner;
                 float best = channel.forward(z[corner], c, base + corner);
                 for (std::size_t ky = 0; ky < G::pool_height; ++ky)
                     for (std::size_t kx = 0; kx < G::pool_width; ++kx) {
-                        const std::size_t at = corner + ky * G::width + kx;
+                        const auto at = std::uint32_t(corner + ky * G::width + kx);
                         const float value = channel.forward(z[at], c, base + at);
-                        if (value > best) {  // strictly: the first maximum wins
-                            best = value;
-                            best_at = at;
-                        }
+                        const bool better = value > best;  // strictly: the first maximum wins
+                        best = better ? value : best;
+                        best_at = better ? at : best_at;
                     }
                 out[oy * G::out_width + ox] = best;
-                from[oy * G::out_width + ox] = std::uint32_t(best_at);
+                from[oy * G::out_width + ox] = best_at;
             }
     }
 
