@@ -1,12 +1,13 @@
 # One step of the downstream-project test, STEP:
-#   install        configure ctnn into WORK_DIR/ctnn-build and install it into
-#                  WORK_DIR/prefix (the fixture the next two need)
-#   installed      tests/package/consumer with find_package(ctnn)
-#   subdirectory   the same consumer with add_subdirectory
-#   device         tests/package/device_consumer with find_package(ctnn
-#                  COMPONENTS cuda thrust)
+#   install           configure ctnn into WORK_DIR/ctnn-build and install it into
+#                     WORK_DIR/prefix (the fixture find_package and device need)
+#   find_package      tests/package/consumer with find_package(ctnn)
+#   add_subdirectory  the same consumer with add_subdirectory
+#   device            tests/package/device_consumer with find_package(ctnn
+#                     COMPONENTS cuda thrust)
 # The steps are tests of their own so that CTest runs the three builds side
-# by side: as one test they were CTest's long pole (74 s of its 83 in CI).
+# by side and beside the other tests: as one test they took 74 s in CI, the
+# longest.
 # The consumers are built without optimisation (build type None): the test is
 # whether they find, compile against and link ctnn, and -O3 would only add
 # the optimiser's minutes to CI.
@@ -27,13 +28,13 @@ if(STEP STREQUAL "install")
         -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix -DCTNN_BUILD_EXAMPLES=OFF -DCTNN_BUILD_TESTS=OFF
         -DCTNN_BUILD_BENCH=OFF)
     run(${CMAKE_COMMAND} --install ${WORK_DIR}/ctnn-build)
-elseif(STEP STREQUAL "installed")
+elseif(STEP STREQUAL "find_package")
     file(REMOVE_RECURSE ${WORK_DIR}/installed)
     run(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/installed -DCMAKE_BUILD_TYPE=None
         -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
     run(${CMAKE_COMMAND} --build ${WORK_DIR}/installed)
     run(${WORK_DIR}/installed/consumer)
-elseif(STEP STREQUAL "subdirectory")
+elseif(STEP STREQUAL "add_subdirectory")
     file(REMOVE_RECURSE ${WORK_DIR}/subdirectory)
     run(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/subdirectory -DCMAKE_BUILD_TYPE=None
         -DCTNN_SOURCE_DIR=${SOURCE_DIR})
