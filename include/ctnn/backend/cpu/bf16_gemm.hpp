@@ -78,9 +78,11 @@ inline Kernel detect() {
     __get_cpuid_count(7, 1, &leaf1_eax, &unused, &unused, &unused);
     const bool avx512_bf16 = avx512 && (leaf1_eax >> 5 & 1);
     // The OS must save the AVX-512 and tile state (XCR0), else the
-    // instructions fault.
-    unsigned xcr0_low, xcr0_high;
+    // instructions fault. OSXSAVE is leaf 1's bit (leaf 7's bit 27 is
+    // MOVDIRI, which Sapphire Rapids has and Zen 4 lacks).
+    __get_cpuid(1, &eax, &ebx, &ecx, &edx);
     if (!(ecx >> 27 & 1)) return Kernel::none;  // no OSXSAVE, no XGETBV
+    unsigned xcr0_low, xcr0_high;
     __asm__("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
     const bool os_avx512 = (xcr0_low & 0xe6u) == 0xe6u;
     if (!avx512_bf16 || !os_avx512) return Kernel::none;
