@@ -1,8 +1,8 @@
 // The CPU's own stride-1 convolution (backend/cpu/direct_convolution.hpp,
 // and the backward pass of lanes_backward.hpp) against the definition, in
 // double: the forward pass by samples and, for a batch smaller than the
-// team, by blocks of filters; the input gradient (the convolution with the
-// turned kernel, the channels across the lanes, or the GEMM); the kernel and
+// team, by blocks of filters, its input by rows or as shifted copies; the
+// input gradient (the channels across the lanes, or the GEMM); the kernel and
 // bias gradients, over batches that fill several chunks. Geometries cover
 // the register blockings and the filter tails the plan picks, the seed
 // models' layers, rectangular kernels and "same" padding that is larger
@@ -121,32 +121,24 @@ void check_kernels(const std::vector<float>& kernel, const std::vector<float>& x
                    std::size_t batch) {
     if constexpr (direct::enabled) {
         using Image = direct::Plan<G>;
-        std::vector<float> padded(Image::input_size), planes(G::filters * Image::plane_stride), y;
+        std::vector<float> input(Image::input_size), planes(G::filters * Image::plane_stride), y;
         for (std::size_t n = 0; n < batch; ++n) {
-            Image::pad(x.data() + n * G::input_size, padded.data());
-            Image::convolve(kernel.data(), padded.data(), planes.data(), 0, G::filters);
+            Image::arrange(x.data() + n * G::input_size, input.data());
+            Image::convolve(kernel.data(), input.data(), planes.data(), 0, G::filters);
             for (std::size_t f = 0; f < G::filters; ++f)
                 y.insert(y.end(), planes.begin() + long(f * Image::plane_stride),
                          planes.begin() + long(f * Image::plane_stride + G::pixels));
         }
         check_close(y, defined_forward<G>(kernel, x, batch));
 
-        using Gradient = direct::KernelGradient<G>;
-        std::vector<float> samples(batch * Gradient::sample_size), gradient(G::kernel_size);
-        for (std::size_t n = 0; n < batch; ++n)
-            Gradient::prepare(x.data() + n * G::input_size, dy.data() + n * G::output_size,
-                              samples.data() + n * Gradient::sample_size);
-        // The first sample alone, then the others added: as chunks do.
-        Gradient::accumulate(samples.data(), 1, gradient.data(), false);
-        Gradient::accumulate(samples.data() + Gradient::sample_size, batch - 1, gradient.data(), true);
         std::vector<double> expected = defined_parameter_gradient<G>(x, dy, batch);
         expected.resize(G::kernel_size);
-        check_close(gradient, expected);
 
         // With the filters across the lanes, and the input gradient with the
         // channels across them (lanes_backward.hpp).
         using Lanes = direct::FilterLanesGradient<G>;
-        std::vector<float> prepared(batch * Lanes::sample_size), partial(Lanes::partial_size);
+        std::vector<float> prepared(batch * Lanes::sample_size), partial(Lanes::partial_size),
+            gradient(G::kernel_size);
         for (std::size_t n = 0; n < batch; ++n)
             Lanes::prepare(x.data() + n * G::input_size, dy.data() + n * G::output_size, G::pixels,
                            prepared.data() + n * Lanes::sample_size);
@@ -164,22 +156,6 @@ void check_kernels(const std::vector<float>& kernel, const std::vector<float>& x
             Input::input_gradient(packed.data(), dy.data() + n * G::output_size, area.data(),
                                   dx.data() + n * G::input_size);
         check_close(dx, defined_input_gradient<G>(kernel, dy, batch));
-
-        using Turned = direct::InputGradient<G>;
-        if constexpr (Turned::exists) {
-            using Back = direct::Plan<typename Turned::Geometry>;
-            std::vector<float> turned(G::kernel_size), area(Back::input_size),
-                back(G::channels * Back::plane_stride), dx;
-            Turned::turn(kernel.data(), turned.data());
-            for (std::size_t n = 0; n < batch; ++n) {
-                Back::pad(dy.data() + n * G::output_size, area.data());
-                Back::convolve(turned.data(), area.data(), back.data(), 0, G::channels);
-                for (std::size_t c = 0; c < G::channels; ++c)
-                    dx.insert(dx.end(), back.begin() + long(c * Back::plane_stride),
-                              back.begin() + long(c * Back::plane_stride + G::height * G::width));
-            }
-            check_close(dx, defined_input_gradient<G>(kernel, dy, batch));
-        }
     }
 }
 
@@ -227,28 +203,18 @@ template <std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_
 using Geometry = ctnn::convolution::Geometry<C, H, W, F, KH, KW, 1, 1, Top, Left, H + Top + Bottom - KH + 1,
                                              W + Left + Right - KW + 1>;
 
-// The input gradient is direct only where it pays: the turned kernel over a
-// valid convolution's dz would multiply 2.25 times as many products as the
-// GEMM, most of them by the padding.
-static_assert(direct::InputGradient<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>>::pays);
-static_assert(direct::InputGradient<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>::exists);
-static_assert(!direct::InputGradient<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>::pays);
-// Where the backend takes each path (direct_convolution.hpp says why).
-using CifarSecond = direct::DirectConvolution<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>>;
-using CifarThird = direct::DirectConvolution<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>;
-using SeedFirst = direct::DirectConvolution<Geometry<1, 28, 28, 45, 5, 5, 0, 0, 0, 0>>;
-static_assert(CifarSecond::forward_applies == direct::enabled &&
-              CifarSecond::backward_applies == (direct::enabled && direct::lanes == 16));
-static_assert(CifarThird::forward_applies == direct::enabled && !CifarThird::backward_applies);
-// Seed 003's first layer (1 channel): where its 24 output columns are whole
-// vectors (AVX2's 8 floats, not AVX-512's 16).
-static_assert(SeedFirst::forward_applies == (direct::enabled && direct::lanes == 8) &&
-              !SeedFirst::backward_applies);
-// Vectors by rows where the rows are whole vectors or cost fewer than the
-// padded width's; through it where a row is narrower than a vector.
+// Where the backend takes the direct forward pass (direct_convolution.hpp
+// says why): all but 1x1 and 2x2 kernels with few channels.
+static_assert(direct::DirectConvolution<Geometry<1, 28, 28, 45, 5, 5, 0, 0, 0, 0>>::forward_applies == direct::enabled);
+static_assert(direct::DirectConvolution<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>::forward_applies == direct::enabled);
+static_assert(!direct::DirectConvolution<Geometry<3, 4, 4, 17, 1, 1, 0, 0, 0, 0>>::forward_applies);
+// Vectors by rows where the output rows are whole vectors; through shifted
+// copies otherwise.
 static_assert(direct::Plan<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>::by_rows == (direct::lanes == 8));
 static_assert(direct::Plan<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>>::by_rows);
 static_assert(!direct::Plan<Geometry<32, 14, 42, 64, 3, 3, 1, 1, 1, 1>>::by_rows);
+// An 8x8 plane is four AVX-512 vectors (or eight AVX2 ones): none discarded.
+static_assert(direct::Plan<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>::output_vectors * direct::lanes == 64);
 
 TEST_CASE("direct convolution: the seed models' layers against the definition") {
     for (std::size_t batch : {1, 2, 5}) {

@@ -9,7 +9,7 @@
 // over the threads instead. Stride-1 convolutions in float skip all of this
 // on targets with AVX2 or AVX-512: forward through DirectConvolution
 // (direct_convolution.hpp) or Winograd (winograd.hpp), backward through
-// LanesBackward (lanes_backward.hpp) where DirectConvolution does not take it.
+// LanesBackward (lanes_backward.hpp).
 #pragma once
 
 #include <algorithm>
@@ -57,7 +57,7 @@ class ChunkedConvolution {
 public:
     static std::size_t workspace_size() {
         std::size_t size = thread_count() * stride;
-        if constexpr (Direct::forward_applies || Direct::backward_applies)
+        if constexpr (Direct::forward_applies)
             size = std::max(size, Direct::workspace_size());
         if constexpr (Winograd::applies) size = std::max(size, Winograd::workspace_size());
         if constexpr (direct::lanes_backward_applies<G>)
@@ -99,10 +99,6 @@ public:
     static void backward(const Backend& backend, const float* kernel, const float* x, const float* y,
                          const float* dy, float* dx, float* kernel_gradient, float* bias_gradient,
                          std::size_t batch, float* workspace, const Sink& sink, bool direct_allowed) {
-        if constexpr (Direct::backward_applies)
-            if (direct_allowed)
-                return Direct::backward(kernel, x, y, dy, dx, kernel_gradient, bias_gradient, batch, workspace,
-                                        sink);
         if constexpr (direct::lanes_backward_applies<G>)
             if (direct_allowed)
                 return direct::LanesBackward<G>::backward(kernel, x, y, dy, dx, kernel_gradient, bias_gradient,

@@ -16,15 +16,18 @@
 //   channel vectors x PR output pixels sums W[f][c][kh][kw] * dz[f][p] over
 //   the filters in registers, then adds itself to dx at the pixels (oh + kh,
 //   ow + kw) of the padded plane, pixel-major. The products are exactly the
-//   GEMM's; the turned convolution (direct::InputGradient) computes 2.25
-//   times as many for a "valid" 5x5 layer over 12x12.
+//   GEMM's; the forward kernel over dz with the kernel turned by 180 degrees
+//   computes 2.25 times as many for a "valid" 5x5 layer over 12x12.
 //
-// Over the lanes of the output pixels instead (direct::KernelGradient) each
-// tap is an unaligned load and a block ends in sums across the lanes: on a
-// Zen 3 (AVX2, 2 threads) that kernel gradient ran at ~105 GFLOPS against
-// ~125 for im2col + OpenBLAS. These kernels run at 83-94 GFLOPS on one of
-// its cores (OpenBLAS's large sgemm: ~90), and the backward passes of the
-// seed and CIFAR CNNs' layers 1.1-1.4x faster than im2col + OpenBLAS.
+// Over the lanes of the output pixels instead each tap is an unaligned load
+// and a block ends in sums across the lanes: on a Zen 3 (AVX2, 2 threads)
+// that kernel gradient ran at ~105 GFLOPS against ~125 for im2col +
+// OpenBLAS. These kernels run at 83-94 GFLOPS on one of its cores
+// (OpenBLAS's large sgemm: ~90), and the backward passes of the seed and
+// CIFAR CNNs' layers 1.1-1.4x faster than im2col + OpenBLAS. On a Zen 4
+// (AVX-512, 2 threads) they also beat the turned forward kernel with the
+// kernel gradient over the output lanes for the "same" layers: the CIFAR
+// CNN's training step 1.10-1.17x, examples/fashion_cnn.cpp's 1.14-1.17x.
 #pragma once
 
 #include <algorithm>
@@ -72,7 +75,7 @@ struct FilterLanesGradient {
     // in the registers left.
     static constexpr std::size_t filter_vectors_per_block = 2;
     static constexpr std::size_t taps_per_block = (registers - filter_vectors_per_block - 2) / filter_vectors_per_block;
-    static constexpr std::size_t image_size = whole_lines(Image::input_size);
+    static constexpr std::size_t image_size = whole_lines(Image::padded_size);
     // One prepared sample: its padded image, then dz pixel-major, each
     // pixel's filters padded with zeros to whole vectors.
     static constexpr std::size_t sample_size = image_size + G::pixels * padded_filters;
