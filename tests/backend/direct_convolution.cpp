@@ -167,7 +167,9 @@ void check_geometry(std::size_t batch) {
     CAPTURE(batch);
     ctnn::Rng rng(G::filters * 31 + G::channels);
     std::vector<float> kernel(G::kernel_size), x(batch * G::input_size), dy(batch * G::output_size);
-    for (float& v : kernel) v = rng.uniform(-1.0f, 1.0f);
+    // Scaled as an initializer scales them: check_winograd says why.
+    const float scale = 1.0f / std::sqrt(float(G::patch));
+    for (float& v : kernel) v = rng.uniform(-scale, scale);
     for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
     for (float& v : dy) v = rng.uniform(-1.0f, 1.0f);
     check_kernels<G>(kernel, x, dy, batch);
@@ -237,20 +239,26 @@ TEST_CASE("direct convolution: filter tails, small planes, rectangular kernels, 
     }
 }
 
-// Winograd's F(2x2, 3x3) (backend/cpu/winograd.hpp) on its own, on one
-// thread and on the team: odd output sizes (the dropped row and column),
-// rows of tiles that are not whole vectors, "valid" and "same" padding, and
-// batches of several chunks.
+// Winograd's F(2x2, 3x3) and F(2x2, 5x5) (backend/cpu/winograd.hpp) on
+// their own, on one thread and on the team: odd output sizes (the dropped
+// row and column), rows of tiles that are not whole vectors, "valid" and
+// "same" padding, and batches of several chunks. The kernels are scaled as
+// an initializer scales them (1 / sqrt(patch)): F(2x2, 5x5)'s transforms
+// round to about 1e-6 of the sum of the products' magnitudes (F(2x2, 3x3)
+// and the direct sum: 1e-7), which with kernels in [-1, 1] and 1,600
+// products is 4e-4 absolute, too close to the tolerance to tell a defect.
 template <class G>
 void check_winograd(std::size_t batch) {
     using Winograd = ctnn::backend::cpu::winograd::Winograd<G>;
     static_assert(Winograd::applies == direct::enabled);
+    CAPTURE(G::kernel_height);
     CAPTURE(G::out_height);
     CAPTURE(G::out_width);
     CAPTURE(batch);
     ctnn::Rng rng(G::filters * 7 + G::width);
     std::vector<float> kernel(G::kernel_size), x(batch * G::input_size);
-    for (float& v : kernel) v = rng.uniform(-1.0f, 1.0f);
+    const float scale = 1.0f / std::sqrt(float(G::patch));
+    for (float& v : kernel) v = rng.uniform(-scale, scale);
     for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
     const ctnn::backend::Cpu cpu;
     const Identity sink{G::pixels};
@@ -260,7 +268,7 @@ void check_winograd(std::size_t batch) {
     check_close(y, defined_forward<G>(kernel, x, batch));
 }
 
-TEST_CASE("Winograd F(2x2, 3x3): odd sizes, partial vectors of tiles, padding, several chunks") {
+TEST_CASE("Winograd F(2x2, 3x3) and F(2x2, 5x5): odd sizes, partial vectors of tiles, padding, several chunks") {
     if constexpr (direct::enabled) {
         for (std::size_t batch : {1, 2, 7}) {
             check_winograd<Geometry<16, 7, 9, 16, 3, 3, 1, 1, 1, 1>>(batch);     // odd, "same"
@@ -269,10 +277,18 @@ TEST_CASE("Winograd F(2x2, 3x3): odd sizes, partial vectors of tiles, padding, s
             check_winograd<Geometry<32, 14, 42, 64, 3, 3, 1, 1, 1, 1>>(batch);   // the number reader
         }
         check_winograd<Geometry<16, 4, 4, 16, 3, 3, 1, 1, 1, 1>>(40);  // 4 tiles a sample: chunks of 16
+        for (std::size_t batch : {1, 2, 7}) {
+            check_winograd<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>(batch);  // seed 003's second layer
+            check_winograd<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>(batch);   // seed 004's third
+            check_winograd<Geometry<16, 9, 11, 17, 5, 5, 2, 2, 2, 2>>(batch);   // odd, "same"
+            check_winograd<Geometry<16, 6, 41, 16, 5, 5, 1, 2, 2, 1>>(batch);   // 19 tiles a row, uneven padding
+        }
+        check_winograd<Geometry<16, 4, 4, 16, 5, 5, 2, 2, 2, 2>>(40);  // 4 tiles a sample: chunks of 16
         // Through the backend, with the backward pass beside it.
         for (std::size_t batch : {2, 7}) {
             check_geometry<Geometry<16, 7, 9, 16, 3, 3, 1, 1, 1, 1>>(batch);
             check_geometry<Geometry<20, 5, 37, 17, 3, 3, 1, 1, 1, 1>>(batch);
+            check_geometry<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>>(batch);  // seed 004's second layer
         }
     }
 }

@@ -1,29 +1,34 @@
-// The forward pass of a stride-1 3x3 convolution as Winograd's F(2x2, 3x3):
-// each 2x2 block of outputs (a tile) from the 4x4 block of the padded input
-// around it with 16 products per channel and filter instead of 36.
+// The forward pass of a stride-1 3x3 or 5x5 convolution as Winograd's
+// F(2x2, 3x3) or F(2x2, 5x5): each 2x2 block of outputs (a tile) from the
+// A x A block of the padded input around it (A = 4 or 6) with A^2 products
+// per channel and filter instead of 4 R^2 (R the kernel's size): 2.25 or
+// 2.78 times fewer.
 //
-// With d a tile's 4x4 input, g a 3x3 kernel and
-//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
-//   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
-//   A^T = [1 1 1 0; 0 1 -1 -1],
-// the tile's outputs are A^T [sum over channels (G g G^T) .* (B^T d B)] A.
-// So the 16 positions xi of the transformed 4x4 blocks are 16 independent
-// matrix products, M[xi] (filters x tiles) = U[xi] (filters x channels) *
-// V[xi] (channels x tiles), each one GEMM of a quarter of the direct
-// convolution's multiply-adds (2.25 times fewer in all, less the transforms).
-// Each thread transforms a chunk of its samples' tiles, runs the 16 GEMMs on
-// one thread, and transforms the products back into output planes for the
-// sink. The transforms run 8 or 16 tiles at a time in vectors: the padded
-// input is kept as its even and its odd columns, so that the four columns
-// of a row of tiles are contiguous runs.
+// With d a tile's A x A input and g an R x R kernel, the tile's outputs are
+//   A^T [sum over channels (G g G^T) .* (B^T d B)] A,
+// the matrices those of Lavin and Gray's "Fast Algorithms for Convolutional
+// Neural Networks" for F(2, 3), and for F(2, 5) those built on the points
+// 0, 1, -1, 2, -2 and infinity (Transform<5> below; checked exactly with
+// fractions, and against the definition by the tests). So the A^2
+// positions xi of the transformed blocks are A^2 independent matrix
+// products, M[xi] (filters x tiles) = U[xi] (filters x channels) * V[xi]
+// (channels x tiles), each one GEMM. The threads transform the kernel
+// together; then each transforms a chunk of its samples' tiles, runs the
+// GEMMs on one thread, and transforms the products back into output planes
+// for the sink. The transforms run 8 or 16 tiles at a time in vectors, their
+// coefficients fixed at compile time (a zero costs nothing, a one an
+// addition): the padded input is kept as its even and its odd columns, so
+// that each column of a row of tiles is a contiguous run.
 //
 // Outputs past an odd OutHeight or OutWidth are computed and dropped. The
-// results differ from the direct sum by rounding only (the transforms add
-// and halve; the tests compare with the definition in double).
+// results differ from the direct sum by rounding only (the tests compare
+// with the definition in double).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
+#include <utility>
 
 #include "ctnn/backend/cpu/direct_convolution.hpp"
 #include "ctnn/backend/cpu/parallel.hpp"
@@ -31,31 +36,90 @@
 
 namespace ctnn::backend::cpu::winograd {
 
+// The matrices of F(2, R): B^T (A x A), G (A x R), A^T (2 x A), A = R + 1.
+template <std::size_t R>
+struct Transform;
+
+template <>
+struct Transform<3> {
+    static constexpr float input[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+    static constexpr float kernel[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+    static constexpr float output[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+};
+
+template <>
+struct Transform<5> {
+    static constexpr float input[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                                          {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+    static constexpr float kernel[6][5] = {{1.0f / 4, 0, 0, 0, 0},
+                                           {-1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                           {-1.0f / 6, 1.0f / 6, -1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                           {1.0f / 24, 1.0f / 12, 1.0f / 6, 1.0f / 3, 2.0f / 3},
+                                           {1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3, 2.0f / 3},
+                                           {0, 0, 0, 0, 1}};
+    static constexpr float output[2][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}};
+};
+
+#if CTNN_CPU_DIRECT_KERNELS
+// out[i] = sum over k of M[i][k] * in[k * stride], the coefficients known at
+// compile time: zeros skipped, ones added.
+template <const auto& M, std::size_t I, std::size_t K, class Value>
+inline Value term(Value sum, Value x) {
+    constexpr float c = M[I][K];
+    if constexpr (c == 0.0f) return sum;
+    else if constexpr (c == 1.0f) return sum + x;
+    else if constexpr (c == -1.0f) return sum - x;
+    else return direct::multiply_add(x, c, sum);
+}
+template <const auto& M, std::size_t I, class Value, std::size_t... K>
+inline Value row_times(const Value* in, std::size_t stride, std::index_sequence<K...>) {
+    Value sum = direct::zero();
+    ((sum = term<M, I, K>(sum, in[K * stride])), ...);
+    return sum;
+}
+template <const auto& M, class Value, std::size_t... I>
+inline void multiply(const Value* in, std::size_t in_stride, Value* out, std::size_t out_stride,
+                     std::index_sequence<I...>) {
+    constexpr std::size_t columns = std::extent_v<std::remove_cvref_t<decltype(M)>, 1>;
+    ((out[I * out_stride] = row_times<M, I>(in, in_stride, std::make_index_sequence<columns>{})), ...);
+}
+#endif
+
 template <class G>
 struct Winograd {
+    static constexpr std::size_t r = G::kernel_height, alpha = r + 1, positions = alpha * alpha;
     static constexpr std::size_t tiles_high = (G::out_height + 1) / 2, tiles_wide = (G::out_width + 1) / 2;
     static constexpr std::size_t tiles = tiles_high * tiles_wide;
     // Where it beats the direct kernels: with enough channels for the GEMMs'
     // inner dimension (a 1-channel first layer stays direct). On a Zen 3
     // (AVX2, 2 threads, batch 64-128) the number reader's 3x3 layers ran
     // 1.4-1.8x faster than direct, fashion_cnn's 32-64 over 14x14 1.4x.
-    static constexpr bool applies = direct::enabled && G::kernel_height == 3 && G::kernel_width == 3 &&
+    // On a Zen 4 (AVX-512, 2 threads), with the 5x5 layers of 16 channels or
+    // more as F(2x2, 5x5) against direct: seed 003's CNN training (its
+    // second layer) 1.03x, the CIFAR CNN's (second and third) 1.12x, medians
+    // of alternating runs.
+    static constexpr bool applies = direct::enabled && (r == 3 || r == 5) && G::kernel_width == r &&
                                     G::stride_height == 1 && G::stride_width == 1 && G::channels >= 16 &&
                                     G::filters >= 16;
+    using Matrices = Transform<r == 5 ? 5 : 3>;
 
     // The padded input's even and odd columns, per channel: rows of
-    // `half_row` floats (tiles_wide + 1 used, a vector's slack after).
-    static constexpr std::size_t padded_rows = 2 * tiles_high + 2;
-    static constexpr std::size_t half_row = tiles_wide + 1 + direct::lanes;
+    // `half_row` floats (tiles_wide + alpha / 2 used, a vector's slack after).
+    static constexpr std::size_t padded_rows = 2 * tiles_high + alpha - 2;
+    static constexpr std::size_t half_row = tiles_wide + alpha / 2 + direct::lanes;
     static constexpr std::size_t half_plane = padded_rows * half_row;
     static constexpr std::size_t split_size = 2 * G::channels * half_plane;
-    // Samples per chunk: enough tiles for efficient GEMMs.
-    static constexpr std::size_t chunk = std::clamp<std::size_t>(512 / tiles, 1, 16);
+    // Samples per chunk: enough tiles for efficient GEMMs; for F(2x2, 5x5),
+    // whose transformed tiles are 9 times the outputs they make, few enough
+    // that V and M stay near the core's cache (64 columns against 512, on a
+    // Zen 4: seed 003's CNN training 1.08x, the CIFAR CNN's 1.11x).
+    static constexpr std::size_t chunk_columns = r == 5 ? 64 : 512;
+    static constexpr std::size_t chunk = std::clamp<std::size_t>(chunk_columns / tiles, 1, 16);
     // Columns of V and M: the chunk's tiles, a vector's slack after (the
     // last vector of tiles runs past the end).
     static constexpr std::size_t columns = chunk * tiles + direct::lanes;
-    static constexpr std::size_t transformed_kernel_size = 16 * G::filters * G::channels;
-    static constexpr std::size_t v_size = 16 * G::channels * columns, m_size = 16 * G::filters * columns;
+    static constexpr std::size_t transformed_kernel_size = positions * G::filters * G::channels;
+    static constexpr std::size_t v_size = positions * G::channels * columns, m_size = positions * G::filters * columns;
     static constexpr std::size_t planes_size = G::output_size;
     // The transformed kernel first, then each thread's area: the split
     // sample, V, M and one sample's output planes.
@@ -65,23 +129,26 @@ struct Winograd {
         return direct::whole_lines(transformed_kernel_size) + thread_count() * stride;
     }
 
-    // U[xi][f][c] = (G g G^T)[xi] for the kernel g of filter f, channel c.
-    static void transform_kernel(const float* kernel, float* u) {
-        for (std::size_t f = 0; f < G::filters; ++f)
+    // U[xi][f][c] = (G g G^T)[xi] for the kernel g of filter f, channel c,
+    // for filters [first, last).
+    static void transform_kernel(const float* kernel, float* u, std::size_t first, std::size_t last) {
+        constexpr auto& K = Matrices::kernel;
+        for (std::size_t f = first; f < last; ++f)
             for (std::size_t c = 0; c < G::channels; ++c) {
-                const float* g = kernel + (f * G::channels + c) * 9;
-                float t[4][3];  // G g
-                for (std::size_t j = 0; j < 3; ++j) {
-                    t[0][j] = g[j];
-                    t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-                    t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-                    t[3][j] = g[6 + j];
-                }
-                for (std::size_t i = 0; i < 4; ++i) {
-                    const float row[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]),
-                                          0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
-                    for (std::size_t j = 0; j < 4; ++j) u[((i * 4 + j) * G::filters + f) * G::channels + c] = row[j];
-                }
+                const float* g = kernel + (f * G::channels + c) * r * r;
+                float t[alpha][r];  // G g
+                for (std::size_t i = 0; i < alpha; ++i)
+                    for (std::size_t j = 0; j < r; ++j) {
+                        float sum = 0.0f;
+                        for (std::size_t k = 0; k < r; ++k) sum += K[i][k] * g[k * r + j];
+                        t[i][j] = sum;
+                    }
+                for (std::size_t i = 0; i < alpha; ++i)
+                    for (std::size_t j = 0; j < alpha; ++j) {
+                        float sum = 0.0f;
+                        for (std::size_t k = 0; k < r; ++k) sum += t[i][k] * K[j][k];
+                        u[((i * alpha + j) * G::filters + f) * G::channels + c] = sum;
+                    }
             }
     }
 
@@ -89,16 +156,16 @@ struct Winograd {
     static void split(const float* x, float* halves) {
         std::fill_n(halves, split_size, 0.0f);
         const std::size_t rows = std::min(G::height, padded_rows - G::pad_top);
-        const std::size_t cols = std::min(G::width, 2 * (tiles_wide + 1) - G::pad_left);
+        const std::size_t cols = std::min(G::width, 2 * (tiles_wide + alpha / 2) - G::pad_left);
         for (std::size_t c = 0; c < G::channels; ++c) {
             float* even = halves + 2 * c * half_plane;
             float* odd = even + half_plane;
             for (std::size_t h = 0; h < rows; ++h) {
                 const float* in = x + (c * G::height + h) * G::width;
-                const std::size_t r = (h + G::pad_top) * half_row;
+                const std::size_t row = (h + G::pad_top) * half_row;
                 for (std::size_t w = 0; w < cols; ++w) {
                     const std::size_t p = w + G::pad_left;
-                    (p % 2 ? odd : even)[r + p / 2] = in[w];
+                    (p % 2 ? odd : even)[row + p / 2] = in[w];
                 }
             }
         }
@@ -107,62 +174,54 @@ struct Winograd {
 #if CTNN_CPU_DIRECT_KERNELS
     using vector = direct::vector;
     static constexpr std::size_t lanes = direct::lanes;
+    static constexpr auto each = std::make_index_sequence<alpha>{};
 
-    // V[xi][c][first + tile] = (B^T d B)[xi] for the sample's tiles.
+    // V[c][xi][first + tile] = (B^T d B)[xi] for the sample's tiles (each
+    // channel's positions side by side: a tile's A^2 values a few lines apart).
     static void transform_input(const float* halves, float* v, std::size_t first) {
         for (std::size_t c = 0; c < G::channels; ++c) {
             const float* even = halves + 2 * c * half_plane;
             const float* odd = even + half_plane;
-            float* out = v + c * columns + first;
+            float* out = v + c * positions * columns + first;
             for (std::size_t th = 0; th < tiles_high; ++th)
                 for (std::size_t tw = 0; tw < tiles_wide; tw += lanes) {
-                    vector t[4][4];  // B^T d, columns 0..3 of the tiles' rows
-                    vector d[4][4];
-                    for (std::size_t i = 0; i < 4; ++i) {
-                        const std::size_t r = (2 * th + i) * half_row + tw;
-                        d[i][0] = direct::load(even + r);
-                        d[i][1] = direct::load(odd + r);
-                        d[i][2] = direct::load(even + r + 1);
-                        d[i][3] = direct::load(odd + r + 1);
+                    vector d[alpha][alpha], t[alpha][alpha];  // the tiles' inputs, then B^T d
+                    for (std::size_t i = 0; i < alpha; ++i) {
+                        const std::size_t row = (2 * th + i) * half_row + tw;
+                        for (std::size_t j = 0; j < alpha; ++j) d[i][j] = direct::load((j % 2 ? odd : even) + row + j / 2);
                     }
-                    for (std::size_t j = 0; j < 4; ++j) {
-                        t[0][j] = d[0][j] - d[2][j];
-                        t[1][j] = d[1][j] + d[2][j];
-                        t[2][j] = d[2][j] - d[1][j];
-                        t[3][j] = d[1][j] - d[3][j];
-                    }
-                    float* at = out + th * tiles_wide + tw;
-                    for (std::size_t i = 0; i < 4; ++i) {
-                        direct::store(at + (i * 4 + 0) * G::channels * columns, t[i][0] - t[i][2]);
-                        direct::store(at + (i * 4 + 1) * G::channels * columns, t[i][1] + t[i][2]);
-                        direct::store(at + (i * 4 + 2) * G::channels * columns, t[i][2] - t[i][1]);
-                        direct::store(at + (i * 4 + 3) * G::channels * columns, t[i][1] - t[i][3]);
+                    for (std::size_t j = 0; j < alpha; ++j)
+                        multiply<Matrices::input>(&d[0][j], alpha, &t[0][j], alpha, each);
+                    for (std::size_t i = 0; i < alpha; ++i) {
+                        vector row[alpha];  // (B^T d B)[i]
+                        multiply<Matrices::input>(t[i], 1, row, 1, each);
+                        for (std::size_t j = 0; j < alpha; ++j)
+                            direct::store(out + th * tiles_wide + tw + (i * alpha + j) * columns, row[j]);
                     }
                 }
         }
     }
 
-    // Output planes (filters x OutHeight x OutWidth) from M[xi][f][first + tile].
+    // Output planes (filters x OutHeight x OutWidth) from M[f][xi][first + tile].
     static void transform_output(const float* m, std::size_t first, float* planes) {
+        constexpr auto two = std::make_index_sequence<2>{};
         for (std::size_t f = 0; f < G::filters; ++f) {
-            const float* in = m + f * columns + first;
+            const float* in = m + f * positions * columns + first;
             float* plane = planes + f * G::pixels;
             for (std::size_t th = 0; th < tiles_high; ++th)
                 for (std::size_t tw = 0; tw < tiles_wide; tw += lanes) {
-                    const float* at = in + th * tiles_wide + tw;
-                    vector s[2][4];  // A^T m
-                    for (std::size_t j = 0; j < 4; ++j) {
-                        const vector m0 = direct::load(at + (0 * 4 + j) * G::filters * columns);
-                        const vector m1 = direct::load(at + (1 * 4 + j) * G::filters * columns);
-                        const vector m2 = direct::load(at + (2 * 4 + j) * G::filters * columns);
-                        const vector m3 = direct::load(at + (3 * 4 + j) * G::filters * columns);
-                        s[0][j] = m0 + m1 + m2;
-                        s[1][j] = m1 - m2 - m3;
-                    }
+                    vector p[alpha][alpha], s[2][alpha];  // the products, then A^T m
+                    for (std::size_t i = 0; i < alpha; ++i)
+                        for (std::size_t j = 0; j < alpha; ++j)
+                            p[i][j] = direct::load(in + th * tiles_wide + tw + (i * alpha + j) * columns);
+                    for (std::size_t j = 0; j < alpha; ++j)
+                        multiply<Matrices::output>(&p[0][j], alpha, &s[0][j], alpha, two);
                     float y[2][2][lanes];
                     for (std::size_t i = 0; i < 2; ++i) {
-                        direct::store(y[i][0], s[i][0] + s[i][1] + s[i][2]);
-                        direct::store(y[i][1], s[i][1] - s[i][2] - s[i][3]);
+                        vector pair[2];
+                        multiply<Matrices::output>(s[i], 1, pair, 1, two);
+                        direct::store(y[i][0], pair[0]);
+                        direct::store(y[i][1], pair[1]);
                     }
                     const std::size_t count = std::min(lanes, tiles_wide - tw);
                     for (std::size_t i = 0; i < 2; ++i) {
@@ -184,9 +243,11 @@ struct Winograd {
     static void forward(const Backend& backend, const float* kernel, const float* x, float* y, std::size_t batch,
                         float* workspace, const Sink& sink) {
 #if CTNN_CPU_DIRECT_KERNELS
-        const float* u = workspace;
-        transform_kernel(kernel, workspace);
+        float* u = workspace;
         parallel_threads([&](std::size_t thread, std::size_t threads) {
+            const Share filters = share_of(G::filters, thread, threads);
+            transform_kernel(kernel, u, filters.begin, filters.end);
+            team_barrier();
             float* halves = workspace + direct::whole_lines(transformed_kernel_size) + thread * stride;
             float* v = halves + direct::whole_lines(split_size);
             float* m = v + direct::whole_lines(v_size);
@@ -201,11 +262,11 @@ struct Winograd {
                 // M cleared here and added to: OpenBLAS clears with its "beta"
                 // kernel, slower than memory (the number reader's layers ran
                 // 1.1-1.2x faster).
-                std::fill_n(m, 16 * G::filters * columns, 0.0f);
-                for (std::size_t xi = 0; xi < 16; ++xi)
+                std::fill_n(m, positions * G::filters * columns, 0.0f);
+                for (std::size_t xi = 0; xi < positions; ++xi)
                     backend.gemm(Trans::no, Trans::no, G::filters, count * tiles, G::channels, 1.0f,
-                                 u + xi * G::filters * G::channels, G::channels, v + xi * G::channels * columns,
-                                 columns, 1.0f, m + xi * G::filters * columns, columns);
+                                 u + xi * G::filters * G::channels, G::channels, v + xi * columns,
+                                 positions * columns, 1.0f, m + xi * columns, positions * columns);
                 for (std::size_t i = 0; i < count; ++i) {
                     transform_output(m, i * tiles, planes);
                     for (std::size_t f = 0; f < G::filters; ++f)
