@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "ctnn/core/config.hpp"
+#include "ctnn/core/fast_math.hpp"
 
 namespace ctnn {
 
@@ -40,6 +41,24 @@ struct StepKey {
     }
 };
 
+// A step's key that is a host value.
+struct FixedKey {
+    std::uint64_t value;
+    CTNN_HOST_DEVICE std::uint64_t operator()() const { return value; }
+};
+
+// f(key) with a StepKey that reads the device's step, else with the
+// FixedKey: a per-index conditional read of the counter kept the noise and
+// dropout loops scalar (Gaussian noise was 3.8% of seed 003's CNN training
+// step on a Zen 4).
+template <class F>
+void with_step_key(const StepKey& key, F&& f) {
+    if (key.device_step)
+        f(key);
+    else
+        f(FixedKey{key.fixed});
+}
+
 // Uniform in [0, 1) with 24 random bits: every value is exact in float.
 // The bits go to float through a signed 32-bit integer (the same value):
 // AVX2 converts only those, and a dropout mask's loop stayed scalar on a
@@ -52,7 +71,7 @@ CTNN_HOST_DEVICE constexpr float uniform_at(std::uint64_t key, std::uint64_t ind
 CTNN_HOST_DEVICE inline float normal_at(std::uint64_t key, std::uint64_t index) {
     float u1 = uniform_at(key, 2 * index) + 0x1p-25f;
     float u2 = uniform_at(key, 2 * index + 1);
-    return std::sqrt(-2.0f * std::log(u1)) * std::cos(6.2831853071795865f * u2);
+    return std::sqrt(-2.0f * fast::log(u1)) * fast::cos_turns(u2);
 }
 
 // A sequential generator for weight initialisation and shuffling.
@@ -66,7 +85,7 @@ public:
     float normal() {
         float u1 = uniform() + 0x1p-25f;
         float u2 = uniform();
-        return std::sqrt(-2.0f * std::log(u1)) * std::cos(6.2831853071795865f * u2);
+        return std::sqrt(-2.0f * fast::log(u1)) * fast::cos_turns(u2);
     }
     // Uniform integer in [0, bound) without modulo bias worth mentioning for
     // bounds far below 2^64 (Lemire's multiply-shift).

@@ -18,8 +18,9 @@ namespace detail {
 // Element i's mask comes from (key, first + i) alone: the same on every
 // backend, and, with first = the values before this process's samples in a
 // data-parallel batch, the same as in a single process.
+template <class Key>
 struct DropoutMask {
-    StepKey key;
+    Key key;
     std::size_t first;
     float rate;
     float keep_scale;
@@ -65,9 +66,12 @@ public:
     const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
         const Context& context = call.context;
         if (!context.training() || rate_ == 0.0f) return x;
-        call.backend.for_each(call.batch * InputShape::size,
-                              detail::DropoutMask{context.draw_key(), context.sample_offset * InputShape::size,
-                                                  rate_, 1.0f / (1.0f - rate_), x, y, scale_.data()});
+        with_step_key(context.draw_key(), [&](auto key) {
+            call.backend.for_each(call.batch * InputShape::size,
+                                  detail::DropoutMask<decltype(key)>{key, context.sample_offset * InputShape::size,
+                                                                     rate_, 1.0f / (1.0f - rate_), x, y,
+                                                                     scale_.data()});
+        });
         return y;
     }
 

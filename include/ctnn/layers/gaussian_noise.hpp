@@ -17,8 +17,9 @@ namespace detail {
 
 // first: the values before this process's samples in a data-parallel
 // batch, so that the noise is what a single process adds (as DropoutMask).
+template <class Key>
 struct AddNoise {
-    StepKey key;
+    Key key;
     std::size_t first;
     float stddev;
     const float* x;
@@ -54,9 +55,11 @@ public:
     const float* forward(const LayerCall<Backend>& call, const float* x, float* y) {
         const Context& context = call.context;
         if (!context.training() || stddev_ == 0.0f) return x;
-        call.backend.for_each(call.batch * InputShape::size,
-                              detail::AddNoise{context.draw_key(), context.sample_offset * InputShape::size,
-                                               stddev_, x, y});
+        with_step_key(context.draw_key(), [&](auto key) {
+            call.backend.for_each(call.batch * InputShape::size,
+                                  detail::AddNoise<decltype(key)>{key, context.sample_offset * InputShape::size,
+                                                                  stddev_, x, y});
+        });
         return y;
     }
 
