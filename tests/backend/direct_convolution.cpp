@@ -2,7 +2,8 @@
 // and the backward pass of lanes_backward.hpp) against the definition, in
 // double: the forward pass by samples and, for a batch smaller than the
 // team, by blocks of filters, its input by rows or as shifted copies; the
-// input gradient (the channels across the lanes, or the GEMM); the kernel and
+// input gradient (the channels across the lanes, Winograd's forward pass of
+// the turned convolution, or the GEMM); the kernel and
 // bias gradients, over batches that fill several chunks. Geometries cover
 // the register blockings and the filter tails the plan picks, the seed
 // models' layers, rectangular kernels and "same" padding that is larger
@@ -210,6 +211,10 @@ using Geometry = ctnn::convolution::Geometry<C, H, W, F, KH, KW, 1, 1, Top, Left
 static_assert(direct::DirectConvolution<Geometry<1, 28, 28, 45, 5, 5, 0, 0, 0, 0>>::forward_applies == direct::enabled);
 static_assert(direct::DirectConvolution<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>::forward_applies == direct::enabled);
 static_assert(!direct::DirectConvolution<Geometry<3, 4, 4, 17, 1, 1, 0, 0, 0, 0>>::forward_applies);
+// The input gradient of a "same" layer as Winograd's forward pass of the
+// turned convolution (lanes_backward.hpp); of a "valid" one, not.
+static_assert(direct::winograd_input_gradient<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>> == direct::enabled);
+static_assert(!direct::winograd_input_gradient<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>);
 // Vectors by rows where the output rows are whole vectors; through shifted
 // copies otherwise.
 static_assert(direct::Plan<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>::by_rows == (direct::lanes == 8));

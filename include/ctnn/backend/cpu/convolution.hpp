@@ -101,8 +101,8 @@ public:
                          std::size_t batch, float* workspace, const Sink& sink, bool direct_allowed) {
         if constexpr (direct::lanes_backward_applies<G>)
             if (direct_allowed)
-                return direct::LanesBackward<G>::backward(kernel, x, y, dy, dx, kernel_gradient, bias_gradient,
-                                                          batch, workspace, sink);
+                return direct::LanesBackward<G>::backward(backend, kernel, x, y, dy, dx, kernel_gradient,
+                                                          bias_gradient, batch, workspace, sink);
         std::size_t used = 0;
         parallel_threads([&](std::size_t thread, std::size_t threads) {
             if (thread == 0) used = std::min(threads, batch);

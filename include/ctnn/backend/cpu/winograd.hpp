@@ -121,26 +121,34 @@ struct Winograd {
     static constexpr std::size_t transformed_kernel_size = positions * G::filters * G::channels;
     static constexpr std::size_t v_size = positions * G::channels * columns, m_size = positions * G::filters * columns;
     static constexpr std::size_t planes_size = G::output_size;
-    // The transformed kernel first, then each thread's area: the split
-    // sample, V, M and one sample's output planes.
-    static constexpr std::size_t stride = direct::whole_lines(split_size) + direct::whole_lines(v_size) +
-                                          direct::whole_lines(m_size) + direct::whole_lines(planes_size);
+    // What convolve_chunk works in: the split sample, V and M.
+    static constexpr std::size_t chunk_area_size =
+        direct::whole_lines(split_size) + direct::whole_lines(v_size) + direct::whole_lines(m_size);
+    // The transformed kernel first, then each thread's area: the chunk's and
+    // one sample's output planes.
+    static constexpr std::size_t stride = chunk_area_size + direct::whole_lines(planes_size);
     static std::size_t workspace_size() {
         return direct::whole_lines(transformed_kernel_size) + thread_count() * stride;
     }
 
     // U[xi][f][c] = (G g G^T)[xi] for the kernel g of filter f, channel c,
-    // for filters [first, last).
+    // for filters [first, last). Turned: g is the kernel of a convolution
+    // with G's channels and filters swapped, turned by 180 degrees (its
+    // input gradient is this one's forward pass: LanesBackward's).
+    template <bool Turned = false>
     static void transform_kernel(const float* kernel, float* u, std::size_t first, std::size_t last) {
         constexpr auto& K = Matrices::kernel;
         for (std::size_t f = first; f < last; ++f)
             for (std::size_t c = 0; c < G::channels; ++c) {
-                const float* g = kernel + (f * G::channels + c) * r * r;
+                const float* g = kernel + (Turned ? c * G::filters + f : f * G::channels + c) * r * r;
+                const auto tap = [&](std::size_t k, std::size_t j) {
+                    return Turned ? g[(r - 1 - k) * r + r - 1 - j] : g[k * r + j];
+                };
                 float t[alpha][r];  // G g
                 for (std::size_t i = 0; i < alpha; ++i)
                     for (std::size_t j = 0; j < r; ++j) {
                         float sum = 0.0f;
-                        for (std::size_t k = 0; k < r; ++k) sum += K[i][k] * g[k * r + j];
+                        for (std::size_t k = 0; k < r; ++k) sum += K[i][k] * tap(k, j);
                         t[i][j] = sum;
                     }
                 for (std::size_t i = 0; i < alpha; ++i)
@@ -238,45 +246,59 @@ struct Winograd {
     }
 #endif
 
+    // `count` (at most chunk) samples at x, G::input_size apart, convolved
+    // with the transformed kernel u on this thread through `area`
+    // (chunk_area_size floats); sample i's output planes go to planes(i),
+    // then done(i) runs.
+    template <class Backend, class Planes, class Done>
+    static void convolve_chunk(const Backend& backend, const float* u, const float* x, std::size_t count,
+                               float* area, Planes&& planes, Done&& done) {
+#if CTNN_CPU_DIRECT_KERNELS
+        float* halves = area;
+        float* v = halves + direct::whole_lines(split_size);
+        float* m = v + direct::whole_lines(v_size);
+        for (std::size_t i = 0; i < count; ++i) {
+            split(x + i * G::input_size, halves);
+            transform_input(halves, v, i * tiles);
+        }
+        // M cleared here and added to: OpenBLAS clears with its "beta"
+        // kernel, slower than memory (the number reader's layers ran
+        // 1.1-1.2x faster).
+        std::fill_n(m, positions * G::filters * columns, 0.0f);
+        for (std::size_t xi = 0; xi < positions; ++xi)
+            backend.gemm(Trans::no, Trans::no, G::filters, count * tiles, G::channels, 1.0f,
+                         u + xi * G::filters * G::channels, G::channels, v + xi * columns, positions * columns,
+                         1.0f, m + xi * columns, positions * columns);
+        for (std::size_t i = 0; i < count; ++i) {
+            transform_output(m, i * tiles, planes(i));
+            done(i);
+        }
+#else
+        (void)backend, (void)u, (void)x, (void)count, (void)area, (void)planes, (void)done;
+#endif
+    }
+
     // The forward pass of a batch of at least thread_count() samples.
     template <class Backend, class Sink>
     static void forward(const Backend& backend, const float* kernel, const float* x, float* y, std::size_t batch,
                         float* workspace, const Sink& sink) {
-#if CTNN_CPU_DIRECT_KERNELS
         float* u = workspace;
         parallel_threads([&](std::size_t thread, std::size_t threads) {
             const Share filters = share_of(G::filters, thread, threads);
             transform_kernel(kernel, u, filters.begin, filters.end);
             team_barrier();
-            float* halves = workspace + direct::whole_lines(transformed_kernel_size) + thread * stride;
-            float* v = halves + direct::whole_lines(split_size);
-            float* m = v + direct::whole_lines(v_size);
-            float* planes = m + direct::whole_lines(m_size);
+            float* area = workspace + direct::whole_lines(transformed_kernel_size) + thread * stride;
+            float* planes = area + chunk_area_size;
             const Share mine = share_of(batch, thread, threads);
-            for (std::size_t first = mine.begin; first < mine.end; first += chunk) {
-                const std::size_t count = std::min(chunk, mine.end - first);
-                for (std::size_t i = 0; i < count; ++i) {
-                    split(x + (first + i) * G::input_size, halves);
-                    transform_input(halves, v, i * tiles);
-                }
-                // M cleared here and added to: OpenBLAS clears with its "beta"
-                // kernel, slower than memory (the number reader's layers ran
-                // 1.1-1.2x faster).
-                std::fill_n(m, positions * G::filters * columns, 0.0f);
-                for (std::size_t xi = 0; xi < positions; ++xi)
-                    backend.gemm(Trans::no, Trans::no, G::filters, count * tiles, G::channels, 1.0f,
-                                 u + xi * G::filters * G::channels, G::channels, v + xi * columns,
-                                 positions * columns, 1.0f, m + xi * columns, positions * columns);
-                for (std::size_t i = 0; i < count; ++i) {
-                    transform_output(m, i * tiles, planes);
-                    for (std::size_t f = 0; f < G::filters; ++f)
-                        sink.forward(planes + f * G::pixels, (first + i) * G::filters + f, y);
-                }
-            }
+            for (std::size_t first = mine.begin; first < mine.end; first += chunk)
+                convolve_chunk(
+                    backend, u, x + first * G::input_size, std::min(chunk, mine.end - first), area,
+                    [&](std::size_t) { return planes; },
+                    [&](std::size_t i) {
+                        for (std::size_t f = 0; f < G::filters; ++f)
+                            sink.forward(planes + f * G::pixels, (first + i) * G::filters + f, y);
+                    });
         });
-#else
-        (void)backend, (void)kernel, (void)x, (void)y, (void)batch, (void)workspace, (void)sink;
-#endif
     }
 };
 
