@@ -31,6 +31,15 @@ CTNN_HOST_DEVICE inline float float_of(std::int32_t bits) {
 #endif
 }
 
+// The polynomial with these coefficients, the highest power's first, at x
+// (Horner's rule).
+template <class... Coefficients>
+CTNN_HOST_DEVICE constexpr float polynomial(float x, float highest, Coefficients... rest) {
+    float sum = highest;
+    ((sum = sum * x + rest), ...);
+    return sum;
+}
+
 // e^y for y in [-87.3, 88.7] (clamped beyond, where float over/underflows).
 CTNN_HOST_DEVICE inline float exp(float y) {
     y = y < -87.3f ? -87.3f : (y > 88.7f ? 88.7f : y);
@@ -42,14 +51,8 @@ CTNN_HOST_DEVICE inline float exp(float y) {
     float r = y - n * 0.693145751953125f;
     r = r - n * 1.42860682030941723212e-6f;
     // e^r by its Taylor polynomial to r^7 (relative error < 2e-8 on the range).
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    const float p = polynomial(r, 1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f,
+                               1.0f, 1.0f);
     // Multiply by 2^n through the exponent bits.
     std::int32_t exponent = bits_of(t) - bits_of(shifter);
     return p * float_of((exponent + 127) << 23);
@@ -60,12 +63,8 @@ CTNN_HOST_DEVICE inline float tanh(float x) {
     // Near 0, 1 - 2 / (e^2a + 1) cancels; the odd Taylor series is exact to
     // float precision there (next term < 1e-10 at a = 0.3).
     float a2 = a * a;
-    float series = 21844.0f / 6081075.0f;
-    series = series * a2 - 1382.0f / 155925.0f;
-    series = series * a2 + 62.0f / 2835.0f;
-    series = series * a2 - 17.0f / 315.0f;
-    series = series * a2 + 2.0f / 15.0f;
-    series = series * a2 - 1.0f / 3.0f;
+    float series = polynomial(a2, 21844.0f / 6081075.0f, -1382.0f / 155925.0f, 62.0f / 2835.0f, -17.0f / 315.0f,
+                              2.0f / 15.0f, -1.0f / 3.0f);
     series = a + a * a2 * series;
     // Written so that a NaN stays NaN (a < 9 ? a : 9 would make it 9).
     float large = 1.0f - 2.0f / (exp(2.0f * (a > 9.0f ? 9.0f : a)) + 1.0f);
@@ -87,12 +86,7 @@ CTNN_HOST_DEVICE inline float log(float x) {
     // ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716: the odd
     // series to s^11 (the next term < 3e-10).
     const float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
-    float series = 2.0f / 11.0f;
-    series = series * s2 + 2.0f / 9.0f;
-    series = series * s2 + 2.0f / 7.0f;
-    series = series * s2 + 2.0f / 5.0f;
-    series = series * s2 + 2.0f / 3.0f;
-    series = series * s2 + 2.0f;
+    const float series = polynomial(s2, 2.0f / 11.0f, 2.0f / 9.0f, 2.0f / 7.0f, 2.0f / 5.0f, 2.0f / 3.0f, 2.0f);
     return float(e) * 0.693147180559945309f + s * series;
 }
 
@@ -107,14 +101,8 @@ CTNN_HOST_DEVICE inline float cos_turns(float t) {
     w = far ? 0.5f - w : w;
     // cos by its Taylor polynomial to a^14 on [0, pi / 2] (error < 7e-9).
     const float a = 6.2831853071795865f * w, a2 = a * a;
-    float p = 1.0f / 87178291200.0f;
-    p = p * a2 - 1.0f / 479001600.0f;
-    p = p * a2 + 1.0f / 3628800.0f;
-    p = p * a2 - 1.0f / 40320.0f;
-    p = p * a2 + 1.0f / 720.0f;
-    p = p * a2 - 1.0f / 24.0f;
-    p = p * a2 + 0.5f;
-    p = 1.0f - p * a2;
+    const float p = 1.0f - polynomial(a2, 1.0f / 87178291200.0f, -1.0f / 479001600.0f, 1.0f / 3628800.0f,
+                                      -1.0f / 40320.0f, 1.0f / 720.0f, -1.0f / 24.0f, 0.5f) * a2;
     return far ? -p : p;
 }
 
