@@ -200,10 +200,6 @@ struct Plan {
         if constexpr (by_rows) return c * padded_plane + kh * padded_width + kw;
         return (kw * G::channels + c) * copy_plane + kh * G::out_width;
     }
-    static constexpr std::size_t source_offset(std::size_t tap) {
-        return source_offset(tap / (G::kernel_height * G::kernel_width), tap / G::kernel_width % G::kernel_height,
-                             tap % G::kernel_width);
-    }
 
     // The sample, zero-padded, at `padded` (padded_size floats); its channel
     // c starts at x + c * channel_stride.

@@ -27,7 +27,7 @@
 // CIFAR CNNs' layers 1.1-1.4x faster than im2col + OpenBLAS. On a Zen 4
 // (AVX-512, 2 threads) they also beat the turned forward kernel with the
 // kernel gradient over the output lanes for the "same" layers: the CIFAR
-// CNN's training step 1.10-1.17x, examples/fashion_cnn.cpp's 1.14-1.17x.
+// CNN's training step 1.10-1.17x, examples/fashion_cnn.cpp's 1.14-1.16x.
 #pragma once
 
 #include <algorithm>

@@ -77,11 +77,14 @@ inline Value row_times(const Value* in, std::size_t stride, std::index_sequence<
     ((sum = term<M, I, K>(sum, in[K * stride])), ...);
     return sum;
 }
-template <const auto& M, class Value, std::size_t... I>
-inline void multiply(const Value* in, std::size_t in_stride, Value* out, std::size_t out_stride,
-                     std::index_sequence<I...>) {
-    constexpr std::size_t columns = std::extent_v<std::remove_cvref_t<decltype(M)>, 1>;
-    ((out[I * out_stride] = row_times<M, I>(in, in_stride, std::make_index_sequence<columns>{})), ...);
+template <const auto& M, class Value>
+inline void multiply(const Value* in, std::size_t in_stride, Value* out, std::size_t out_stride) {
+    using Matrix = std::remove_cvref_t<decltype(M)>;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((out[I * out_stride] =
+              row_times<M, I>(in, in_stride, std::make_index_sequence<std::extent_v<Matrix, 1>>{})),
+         ...);
+    }(std::make_index_sequence<std::extent_v<Matrix, 0>>{});
 }
 #endif
 
@@ -182,7 +185,6 @@ struct Winograd {
 #if CTNN_CPU_DIRECT_KERNELS
     using vector = direct::vector;
     static constexpr std::size_t lanes = direct::lanes;
-    static constexpr auto each = std::make_index_sequence<alpha>{};
 
     // V[c][xi][first + tile] = (B^T d B)[xi] for the sample's tiles (each
     // channel's positions side by side: a tile's A^2 values a few lines apart).
@@ -199,10 +201,10 @@ struct Winograd {
                         for (std::size_t j = 0; j < alpha; ++j) d[i][j] = direct::load((j % 2 ? odd : even) + row + j / 2);
                     }
                     for (std::size_t j = 0; j < alpha; ++j)
-                        multiply<Matrices::input>(&d[0][j], alpha, &t[0][j], alpha, each);
+                        multiply<Matrices::input>(&d[0][j], alpha, &t[0][j], alpha);
                     for (std::size_t i = 0; i < alpha; ++i) {
                         vector row[alpha];  // (B^T d B)[i]
-                        multiply<Matrices::input>(t[i], 1, row, 1, each);
+                        multiply<Matrices::input>(t[i], 1, row, 1);
                         for (std::size_t j = 0; j < alpha; ++j)
                             direct::store(out + th * tiles_wide + tw + (i * alpha + j) * columns, row[j]);
                     }
@@ -212,7 +214,6 @@ struct Winograd {
 
     // Output planes (filters x OutHeight x OutWidth) from M[f][xi][first + tile].
     static void transform_output(const float* m, std::size_t first, float* planes) {
-        constexpr auto two = std::make_index_sequence<2>{};
         for (std::size_t f = 0; f < G::filters; ++f) {
             const float* in = m + f * positions * columns + first;
             float* plane = planes + f * G::pixels;
@@ -223,11 +224,11 @@ struct Winograd {
                         for (std::size_t j = 0; j < alpha; ++j)
                             p[i][j] = direct::load(in + th * tiles_wide + tw + (i * alpha + j) * columns);
                     for (std::size_t j = 0; j < alpha; ++j)
-                        multiply<Matrices::output>(&p[0][j], alpha, &s[0][j], alpha, two);
+                        multiply<Matrices::output>(&p[0][j], alpha, &s[0][j], alpha);
                     float y[2][2][lanes];
                     for (std::size_t i = 0; i < 2; ++i) {
                         vector pair[2];
-                        multiply<Matrices::output>(s[i], 1, pair, 1, two);
+                        multiply<Matrices::output>(s[i], 1, pair, 1);
                         direct::store(y[i][0], pair[0]);
                         direct::store(y[i][1], pair[1]);
                     }
