@@ -2,16 +2,17 @@
 // and the backward pass of lanes_backward.hpp) against the definition, in
 // double: the forward pass by samples and, for a batch smaller than the
 // team, by blocks of filters, its input by rows or as shifted copies; the
-// input gradient (the channels across the lanes, Winograd's forward pass of
-// the turned convolution, or the GEMM); the kernel and
-// bias gradients, over batches that fill several chunks. Geometries cover
-// the register blockings and the filter tails the plan picks, the seed
-// models' layers, rectangular kernels and "same" padding that is larger
-// after than before. Winograd's F(2x2, 3x3) likewise, where the backend
-// takes it for 3x3 layers. Also built as an AVX2 program
+// input gradient (the channels across the lanes, or the GEMM); the kernel
+// and bias gradients, over batches that fill several chunks. Geometries
+// cover the register blockings and the filter tails the plan picks, the
+// seed models' layers, rectangular kernels and "same" padding that is
+// larger after than before. Winograd's F(2x2, 3x3) and F(2x2, 5x5),
+// forward and backward (winograd.hpp, winograd_backward.hpp), likewise,
+// where the backend takes them. Also built as an AVX2 program
 // (tests/CMakeLists.txt), so that an AVX-512 host tests both vector widths.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <vector>
@@ -41,7 +42,14 @@ double input_at(const std::vector<float>& x, std::size_t n, std::size_t c, long 
     return x[((n * G::channels + c) * G::height + std::size_t(h)) * G::width + std::size_t(w)];
 }
 
-template <class G>
+// A product of the sums below, or with Magnitudes its absolute value: the
+// sums of magnitudes that the rounding of Winograd's transforms scales with.
+template <bool Magnitudes>
+double product(double a, double b) {
+    return Magnitudes ? std::abs(a * b) : a * b;
+}
+
+template <class G, bool Magnitudes = false>
 std::vector<double> defined_forward(const std::vector<float>& kernel, const std::vector<float>& x, std::size_t batch) {
     std::vector<double> y(batch * G::output_size);
     for (std::size_t n = 0; n < batch; ++n)
@@ -52,16 +60,17 @@ std::vector<double> defined_forward(const std::vector<float>& kernel, const std:
                     for (std::size_t c = 0; c < G::channels; ++c)
                         for (std::size_t kh = 0; kh < G::kernel_height; ++kh)
                             for (std::size_t kw = 0; kw < G::kernel_width; ++kw)
-                                sum += kernel[((f * G::channels + c) * G::kernel_height + kh) * G::kernel_width + kw] *
-                                       input_at<G>(x, n, c, long(oh + kh) - long(G::pad_top),
-                                                   long(ow + kw) - long(G::pad_left));
+                                sum += product<Magnitudes>(
+                                    kernel[((f * G::channels + c) * G::kernel_height + kh) * G::kernel_width + kw],
+                                    input_at<G>(x, n, c, long(oh + kh) - long(G::pad_top),
+                                                long(ow + kw) - long(G::pad_left)));
                     y[((n * G::filters + f) * G::out_height + oh) * G::out_width + ow] = sum;
                 }
     return y;
 }
 
 // dx[n][c][h][w] = sum over f, kh, kw of dz[n][f][h + pad_top - kh][w + pad_left - kw] * kernel[f][c][kh][kw].
-template <class G>
+template <class G, bool Magnitudes = false>
 std::vector<double> defined_input_gradient(const std::vector<float>& kernel, const std::vector<float>& dz,
                                            std::size_t batch) {
     std::vector<double> dx(batch * G::input_size);
@@ -76,9 +85,10 @@ std::vector<double> defined_input_gradient(const std::vector<float>& kernel, con
                                 const long oh = long(h + G::pad_top) - long(kh), ow = long(w + G::pad_left) - long(kw);
                                 if (oh < 0 || ow < 0 || oh >= long(G::out_height) || ow >= long(G::out_width))
                                     continue;
-                                sum += kernel[((f * G::channels + c) * G::kernel_height + kh) * G::kernel_width + kw] *
-                                       dz[((n * G::filters + f) * G::out_height + std::size_t(oh)) * G::out_width +
-                                          std::size_t(ow)];
+                                sum += product<Magnitudes>(
+                                    kernel[((f * G::channels + c) * G::kernel_height + kh) * G::kernel_width + kw],
+                                    dz[((n * G::filters + f) * G::out_height + std::size_t(oh)) * G::out_width +
+                                       std::size_t(ow)]);
                             }
                     dx[((n * G::channels + c) * G::height + h) * G::width + w] = sum;
                 }
@@ -87,7 +97,7 @@ std::vector<double> defined_input_gradient(const std::vector<float>& kernel, con
 
 // kernel_gradient[f][c][kh][kw] = the sum over samples and outputs of dz[n][f][oh][ow] * x[n][c][oh + kh - pad][...];
 // then the bias gradient, the sum of dz per filter.
-template <class G>
+template <class G, bool Magnitudes = false>
 std::vector<double> defined_parameter_gradient(const std::vector<float>& x, const std::vector<float>& dz,
                                                std::size_t batch) {
     std::vector<double> gradient(G::kernel_size + G::filters);
@@ -96,23 +106,28 @@ std::vector<double> defined_parameter_gradient(const std::vector<float>& x, cons
             for (std::size_t oh = 0; oh < G::out_height; ++oh)
                 for (std::size_t ow = 0; ow < G::out_width; ++ow) {
                     const double d = dz[((n * G::filters + f) * G::out_height + oh) * G::out_width + ow];
-                    gradient[G::kernel_size + f] += d;
+                    gradient[G::kernel_size + f] += Magnitudes ? std::abs(d) : d;
                     for (std::size_t c = 0; c < G::channels; ++c)
                         for (std::size_t kh = 0; kh < G::kernel_height; ++kh)
                             for (std::size_t kw = 0; kw < G::kernel_width; ++kw)
                                 gradient[((f * G::channels + c) * G::kernel_height + kh) * G::kernel_width + kw] +=
-                                    d * input_at<G>(x, n, c, long(oh + kh) - long(G::pad_top),
-                                                    long(ow + kw) - long(G::pad_left));
+                                    product<Magnitudes>(d, input_at<G>(x, n, c, long(oh + kh) - long(G::pad_top),
+                                                                       long(ow + kw) - long(G::pad_left)));
                 }
     return gradient;
 }
 
+// Within 1e-4 relative (or absolute, near zero); with the sums of the
+// products' magnitudes (Winograd's paths), also 1e-5 of those: its
+// transforms round to about 1e-6 of them (F(2x2, 5x5); the direct sums
+// and F(2x2, 3x3) to about 1e-7).
 template <class Got>
-void check_close(const Got& got, const std::vector<double>& expected) {
+void check_close(const Got& got, const std::vector<double>& expected, const std::vector<double>& magnitudes = {}) {
     REQUIRE(got.size() == expected.size());
     std::size_t wrong = 0;
     for (std::size_t i = 0; i < got.size(); ++i)
-        wrong += std::abs(got[i] - expected[i]) > 1e-4 * (1.0 + std::abs(expected[i]));
+        wrong += std::abs(got[i] - expected[i]) >
+                 1e-4 * (1.0 + std::abs(expected[i])) + (magnitudes.empty() ? 0.0 : 1e-5 * magnitudes[i]);
     CHECK(wrong == 0);
 }
 
@@ -160,6 +175,26 @@ void check_kernels(const std::vector<float>& kernel, const std::vector<float>& x
     }
 }
 
+// A backward pass, run(dx, kernel_gradient, bias_gradient), against the
+// definition; run without dx (a first layer), the same parameter gradients.
+template <class G, bool Winograd, class Run>
+void check_backward(const std::vector<float>& kernel, const std::vector<float>& x, const std::vector<float>& dy,
+                    std::size_t batch, Run&& run) {
+    std::vector<float> dx(batch * G::input_size), kernel_gradient(G::kernel_size), bias_gradient(G::filters);
+    run(dx.data(), kernel_gradient.data(), bias_gradient.data());
+    check_close(dx, defined_input_gradient<G>(kernel, dy, batch),
+                Winograd ? defined_input_gradient<G, true>(kernel, dy, batch) : std::vector<double>{});
+    std::vector<float> gradients(kernel_gradient);
+    gradients.insert(gradients.end(), bias_gradient.begin(), bias_gradient.end());
+    check_close(gradients, defined_parameter_gradient<G>(x, dy, batch),
+                Winograd ? defined_parameter_gradient<G, true>(x, dy, batch) : std::vector<double>{});
+
+    std::vector<float> again(G::kernel_size), bias_again(G::filters);
+    run(nullptr, again.data(), bias_again.data());
+    CHECK(again == kernel_gradient);
+    CHECK(bias_again == bias_gradient);
+}
+
 template <class G>
 void check_geometry(std::size_t batch) {
     CAPTURE(G::channels);
@@ -180,24 +215,15 @@ void check_geometry(std::size_t batch) {
     using Convolution = ChunkedConvolution<G>;
     ctnn::backend::cpu::AlignedVector<float> workspace(Convolution::workspace_size());
 
+    constexpr bool winograd = ctnn::backend::cpu::winograd::Winograd<G>::applies;
     std::vector<float> y(batch * G::output_size);
     Convolution::forward(cpu, kernel.data(), x.data(), y.data(), batch, workspace.data(), sink, true);
-    check_close(y, defined_forward<G>(kernel, x, batch));
-
-    std::vector<float> dx(batch * G::input_size), kernel_gradient(G::kernel_size), bias_gradient(G::filters);
-    Convolution::backward(cpu, kernel.data(), x.data(), y.data(), dy.data(), dx.data(), kernel_gradient.data(),
-                          bias_gradient.data(), batch, workspace.data(), sink, true);
-    check_close(dx, defined_input_gradient<G>(kernel, dy, batch));
-    std::vector<float> gradients(kernel_gradient);
-    gradients.insert(gradients.end(), bias_gradient.begin(), bias_gradient.end());
-    check_close(gradients, defined_parameter_gradient<G>(x, dy, batch));
-
-    // Without dx (a first layer) the parameter gradients are the same.
-    std::vector<float> again(G::kernel_size), bias_again(G::filters);
-    Convolution::backward(cpu, kernel.data(), x.data(), y.data(), dy.data(), nullptr, again.data(),
-                          bias_again.data(), batch, workspace.data(), sink, true);
-    CHECK(again == kernel_gradient);
-    CHECK(bias_again == bias_gradient);
+    check_close(y, defined_forward<G>(kernel, x, batch),
+                winograd ? defined_forward<G, true>(kernel, x, batch) : std::vector<double>{});
+    check_backward<G, winograd>(kernel, x, dy, batch, [&](float* dx, float* kernel_gradient, float* bias_gradient) {
+        Convolution::backward(cpu, kernel.data(), x.data(), y.data(), dy.data(), dx, kernel_gradient, bias_gradient,
+                              batch, workspace.data(), sink, true);
+    });
 }
 
 // Stride 1; the output size follows from the padding before and after.
@@ -211,10 +237,12 @@ using Geometry = ctnn::convolution::Geometry<C, H, W, F, KH, KW, 1, 1, Top, Left
 static_assert(direct::DirectConvolution<Geometry<1, 28, 28, 45, 5, 5, 0, 0, 0, 0>>::forward_applies == direct::enabled);
 static_assert(direct::DirectConvolution<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>::forward_applies == direct::enabled);
 static_assert(!direct::DirectConvolution<Geometry<3, 4, 4, 17, 1, 1, 0, 0, 0, 0>>::forward_applies);
-// The input gradient of a "same" layer as Winograd's forward pass of the
-// turned convolution (lanes_backward.hpp); of a "valid" one, not.
-static_assert(direct::winograd_input_gradient<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>> == direct::enabled);
-static_assert(!direct::winograd_input_gradient<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>);
+// The backward pass of a layer whose forward pass is Winograd's in the
+// same transformed space (winograd_backward.hpp), "valid" or "same".
+static_assert(ctnn::backend::cpu::winograd::Backward<Geometry<45, 12, 12, 60, 5, 5, 0, 0, 0, 0>>::applies ==
+              direct::enabled);
+static_assert(ctnn::backend::cpu::winograd::Backward<Geometry<32, 16, 16, 64, 5, 5, 2, 2, 2, 2>>::applies ==
+              direct::enabled);
 // Vectors by rows where the output rows are whole vectors; through shifted
 // copies otherwise.
 static_assert(direct::Plan<Geometry<64, 8, 8, 128, 5, 5, 2, 2, 2, 2>>::by_rows == (direct::lanes == 8));
@@ -247,11 +275,10 @@ TEST_CASE("direct convolution: filter tails, small planes, rectangular kernels, 
 // Winograd's F(2x2, 3x3) and F(2x2, 5x5) (backend/cpu/winograd.hpp) on
 // their own, on one thread and on the team: odd output sizes (the dropped
 // row and column), rows of tiles that are not whole vectors, "valid" and
-// "same" padding, and batches of several chunks. The kernels are scaled as
-// an initializer scales them (1 / sqrt(patch)): F(2x2, 5x5)'s transforms
-// round to about 1e-6 of the sum of the products' magnitudes (F(2x2, 3x3)
-// and the direct sum: 1e-7), which with kernels in [-1, 1] and 1,600
-// products is 4e-4 absolute, too close to the tolerance to tell a defect.
+// "same" padding, and batches of several chunks; the forward pass, and the
+// backward pass with and without dx. The tolerance allows for
+// F(2x2, 5x5)'s rounding (check_close), and the kernels are scaled as an
+// initializer scales them (1 / sqrt(patch)).
 template <class G>
 void check_winograd(std::size_t batch) {
     using Winograd = ctnn::backend::cpu::winograd::Winograd<G>;
@@ -261,16 +288,22 @@ void check_winograd(std::size_t batch) {
     CAPTURE(G::out_width);
     CAPTURE(batch);
     ctnn::Rng rng(G::filters * 7 + G::width);
-    std::vector<float> kernel(G::kernel_size), x(batch * G::input_size);
+    std::vector<float> kernel(G::kernel_size), x(batch * G::input_size), dy(batch * G::output_size);
     const float scale = 1.0f / std::sqrt(float(G::patch));
     for (float& v : kernel) v = rng.uniform(-scale, scale);
     for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+    for (float& v : dy) v = rng.uniform(-1.0f, 1.0f);
     const ctnn::backend::Cpu cpu;
     const Identity sink{G::pixels};
-    ctnn::backend::cpu::AlignedVector<float> workspace(Winograd::workspace_size());
+    using Backward = ctnn::backend::cpu::winograd::Backward<G>;
+    ctnn::backend::cpu::AlignedVector<float> workspace(std::max(Winograd::workspace_size(), Backward::workspace_size()));
     std::vector<float> y(batch * G::output_size);
     Winograd::forward(cpu, kernel.data(), x.data(), y.data(), batch, workspace.data(), sink);
-    check_close(y, defined_forward<G>(kernel, x, batch));
+    check_close(y, defined_forward<G>(kernel, x, batch), defined_forward<G, true>(kernel, x, batch));
+    check_backward<G, true>(kernel, x, dy, batch, [&](float* dx, float* kernel_gradient, float* bias_gradient) {
+        Backward::backward(cpu, kernel.data(), x.data(), y.data(), dy.data(), dx, kernel_gradient, bias_gradient,
+                           batch, workspace.data(), sink);
+    });
 }
 
 TEST_CASE("Winograd F(2x2, 3x3) and F(2x2, 5x5): odd sizes, partial vectors of tiles, padding, several chunks") {

@@ -19,6 +19,7 @@
 #include "ctnn/backend/cpu/lanes_backward.hpp"
 #include "ctnn/backend/cpu/parallel.hpp"
 #include "ctnn/backend/cpu/winograd.hpp"
+#include "ctnn/backend/cpu/winograd_backward.hpp"
 #include "ctnn/backend/generic/convolution.hpp"
 #include "ctnn/core/backend.hpp"
 
@@ -53,6 +54,7 @@ class ChunkedConvolution {
 
     using Direct = direct::DirectConvolution<G>;
     using Winograd = winograd::Winograd<G>;
+    using WinogradBackward = winograd::Backward<G>;
 
 public:
     static std::size_t workspace_size() {
@@ -60,7 +62,9 @@ public:
         if constexpr (Direct::forward_applies)
             size = std::max(size, Direct::workspace_size());
         if constexpr (Winograd::applies) size = std::max(size, Winograd::workspace_size());
-        if constexpr (direct::lanes_backward_applies<G>)
+        if constexpr (WinogradBackward::applies)
+            size = std::max(size, WinogradBackward::workspace_size());
+        else if constexpr (direct::lanes_backward_applies<G>)
             size = std::max(size, direct::LanesBackward<G>::workspace_size());
         return size;
     }
@@ -99,10 +103,14 @@ public:
     static void backward(const Backend& backend, const float* kernel, const float* x, const float* y,
                          const float* dy, float* dx, float* kernel_gradient, float* bias_gradient,
                          std::size_t batch, float* workspace, const Sink& sink, bool direct_allowed) {
+        if constexpr (WinogradBackward::applies)
+            if (direct_allowed)
+                return WinogradBackward::backward(backend, kernel, x, y, dy, dx, kernel_gradient, bias_gradient,
+                                                  batch, workspace, sink);
         if constexpr (direct::lanes_backward_applies<G>)
             if (direct_allowed)
-                return direct::LanesBackward<G>::backward(backend, kernel, x, y, dy, dx, kernel_gradient,
-                                                          bias_gradient, batch, workspace, sink);
+                return direct::LanesBackward<G>::backward(kernel, x, y, dy, dx, kernel_gradient, bias_gradient,
+                                                          batch, workspace, sink);
         std::size_t used = 0;
         parallel_threads([&](std::size_t thread, std::size_t threads) {
             if (thread == 0) used = std::min(threads, batch);

@@ -39,9 +39,11 @@
 // The kernels exist where the target has AVX-512, or AVX2 with FMA.
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #define CTNN_CPU_DIRECT_KERNELS 1
-#include <immintrin.h>
 #else
 #define CTNN_CPU_DIRECT_KERNELS 0
+#endif
+#if defined(__AVX2__)
+#include <immintrin.h>
 #endif
 
 namespace ctnn::backend::cpu::direct {
@@ -57,6 +59,8 @@ inline vector add(vector x, vector y) { return _mm512_add_ps(x, y); }
 inline void store(float* p, vector v) { _mm512_storeu_ps(p, v); }
 inline vector multiply_add(vector x, float w, vector sum) { return _mm512_fmadd_ps(x, _mm512_set1_ps(w), sum); }
 inline vector multiply_add(vector x, vector y, vector sum) { return _mm512_fmadd_ps(x, y, sum); }
+// v's first n lanes, zeros after (n < lanes).
+inline vector keep_first(vector v, std::size_t n) { return _mm512_maskz_mov_ps(__mmask16((1u << n) - 1), v); }
 #elif defined(__AVX2__) && defined(__FMA__)
 inline constexpr bool enabled = true;
 inline constexpr std::size_t lanes = 8, registers = 16;
@@ -68,6 +72,10 @@ inline vector add(vector x, vector y) { return _mm256_add_ps(x, y); }
 inline void store(float* p, vector v) { _mm256_storeu_ps(p, v); }
 inline vector multiply_add(vector x, float w, vector sum) { return _mm256_fmadd_ps(x, _mm256_set1_ps(w), sum); }
 inline vector multiply_add(vector x, vector y, vector sum) { return _mm256_fmadd_ps(x, y, sum); }
+inline vector keep_first(vector v, std::size_t n) {
+    const __m256i kept = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_and_ps(v, _mm256_castsi256_ps(kept));
+}
 #else
 inline constexpr bool enabled = false;
 inline constexpr std::size_t lanes = 8, registers = 16;
@@ -129,6 +137,53 @@ inline float sum_of(vector v) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+#if defined(__AVX2__)
+// to[j * to_stride + i] = from[i * from_stride + j] for i, j < 8.
+inline void transpose8(const float* from, std::size_t from_stride, float* to, std::size_t to_stride) {
+    __m256 r[8];
+    for (std::size_t i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(from + i * from_stride);
+    // Pairs of rows interleaved, then fours, then the halves swapped.
+    __m256 pairs[8], fours[8];
+    for (std::size_t i = 0; i < 8; i += 2) {
+        pairs[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        pairs[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (std::size_t i = 0; i < 8; i += 4) {
+        fours[i] = _mm256_shuffle_ps(pairs[i], pairs[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        fours[i + 1] = _mm256_shuffle_ps(pairs[i], pairs[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        fours[i + 2] = _mm256_shuffle_ps(pairs[i + 1], pairs[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        fours[i + 3] = _mm256_shuffle_ps(pairs[i + 1], pairs[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (std::size_t j = 0; j < 4; ++j) {
+        _mm256_storeu_ps(to + j * to_stride, _mm256_permute2f128_ps(fours[j], fours[j + 4], 0x20));
+        _mm256_storeu_ps(to + (j + 4) * to_stride, _mm256_permute2f128_ps(fours[j], fours[j + 4], 0x31));
+    }
+}
+#endif
+
+// to[j * to_stride + i] = from[i * from_stride + j] for i < Rows, j <
+// columns: 8x8 blocks through the registers where there are whole ones.
+template <std::size_t Rows>
+void transpose(const float* from, std::size_t from_stride, std::size_t columns, float* to, std::size_t to_stride) {
+#if defined(__AVX2__)
+    constexpr std::size_t blocked = Rows / 8 * 8;
+    const std::size_t whole = columns / 8 * 8;
+    for (std::size_t i = 0; i < blocked; i += 8) {
+        for (std::size_t j = 0; j < whole; j += 8)
+            transpose8(from + i * from_stride + j, from_stride, to + j * to_stride + i, to_stride);
+        for (std::size_t j = whole; j < columns; ++j) {
+            float* out = to + j * to_stride + i;
+            for (std::size_t k = 0; k < 8; ++k) out[k] = from[(i + k) * from_stride + j];
+        }
+    }
+#else
+    constexpr std::size_t blocked = 0;
+#endif
+    if constexpr (blocked < Rows)
+        for (std::size_t i = blocked; i < Rows; ++i)
+            for (std::size_t j = 0; j < columns; ++j) to[j * to_stride + i] = from[i * from_stride + j];
+}
 
 // Filters per register block for VR vectors of outputs: the accumulators,
 // VR input vectors and one broadcast weight fill the register file. Of

@@ -32,40 +32,12 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <type_traits>
 
 #include "ctnn/backend/cpu/direct_convolution.hpp"
-#include "ctnn/backend/cpu/winograd.hpp"
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
 
 namespace ctnn::backend::cpu::direct {
 
-#if defined(__AVX2__)
-// to[j * to_stride + i] = from[i * from_stride + j] for i, j < 8.
-inline void transpose8(const float* from, std::size_t from_stride, float* to, std::size_t to_stride) {
-    __m256 r[8];
-    for (std::size_t i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(from + i * from_stride);
-    // Pairs of rows interleaved, then fours, then the halves swapped.
-    __m256 pairs[8], fours[8];
-    for (std::size_t i = 0; i < 8; i += 2) {
-        pairs[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        pairs[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (std::size_t i = 0; i < 8; i += 4) {
-        fours[i] = _mm256_shuffle_ps(pairs[i], pairs[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        fours[i + 1] = _mm256_shuffle_ps(pairs[i], pairs[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        fours[i + 2] = _mm256_shuffle_ps(pairs[i + 1], pairs[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        fours[i + 3] = _mm256_shuffle_ps(pairs[i + 1], pairs[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (std::size_t j = 0; j < 4; ++j) {
-        _mm256_storeu_ps(to + j * to_stride, _mm256_permute2f128_ps(fours[j], fours[j + 4], 0x20));
-        _mm256_storeu_ps(to + (j + 4) * to_stride, _mm256_permute2f128_ps(fours[j], fours[j + 4], 0x31));
-    }
-}
-#endif
 
 // The kernel gradient, filters across the lanes.
 template <class G>
@@ -255,60 +227,33 @@ inline constexpr bool lanes_backward_applies =
     G::out_height + G::kernel_height - 1 >= G::height + G::pad_top &&
     G::out_width + G::kernel_width - 1 >= G::width + G::pad_left;
 
-// The input gradient of a convolution whose output is as large as its
-// input ("same") is itself the forward pass of one: dz convolved with the
-// kernel turned by 180 degrees, channels and filters swapped, padded by
-// KernelHeight - 1 - PadTop (and so on). Where Winograd applies to that
-// one, it computes the input gradient with 2.25 or 2.78 times fewer
-// products than the channels across the lanes. On a Zen 4 (2 threads,
-// alternating runs): the CIFAR CNN's training step 1.07-1.14x (its second
-// and third layers), examples/fashion_cnn.cpp's 0.86-1.19x (its second).
-template <class G>
-inline constexpr bool same_size = G::stride_height == 1 && G::stride_width == 1 && G::out_height == G::height &&
-                                  G::out_width == G::width && G::pad_top < G::kernel_height &&
-                                  G::pad_left < G::kernel_width;
-template <class G>
-using TurnedGeometry =
-    convolution::Geometry<G::filters, G::out_height, G::out_width, G::channels, G::kernel_height, G::kernel_width,
-                          1, 1, G::kernel_height - 1 - G::pad_top, G::kernel_width - 1 - G::pad_left, G::height,
-                          G::width>;
-template <class G>
-inline constexpr bool winograd_input_gradient = [] {
-    if constexpr (same_size<G>) return winograd::Winograd<TurnedGeometry<G>>::applies;
-    return false;
-}();
-
-// The driver. The packed (or Winograd-transformed turned) kernel, shared,
-// first; then each thread's area: a chunk of samples' dz and the same
-// samples prepared for the kernel gradient (about 1 MiB; 256 KiB and 512 KiB
-// ran alike on a Zen 3), the padded dx of one sample (or Winograd's area),
-// and the sums (kernel, tap-major, then bias). The chunk spreads the loads
-// and stores of the sums over several samples: one sample at a time, seed
-// 003's second layer's kernel gradient was 0.93x of im2col + OpenBLAS,
-// against 1.17x by chunks. The threads' sums are added in thread order:
+// The driver. The packed kernel, shared, first; then each thread's area: a
+// chunk of samples' dz and the same samples prepared for the kernel
+// gradient (about 1 MiB; 256 KiB and 512 KiB ran alike on a Zen 3), the
+// padded dx of one sample, and the sums (kernel, tap-major, then bias). The
+// chunk spreads the loads and stores of the sums over several samples: one
+// sample at a time, seed 003's second layer's kernel gradient was 0.93x of
+// im2col + OpenBLAS, against 1.17x by chunks. The threads' sums are added in thread order:
 // results depend on the thread count, not on timing.
 template <class G>
 class LanesBackward {
     static_assert(lanes_backward_applies<G>);
     using Gradient = FilterLanesGradient<G>;
     using Input = ChannelLanesInputGradient<G>;
-    static constexpr bool by_winograd = winograd_input_gradient<G>;
-    using Turned = winograd::Winograd<std::conditional_t<by_winograd, TurnedGeometry<G>, G>>;
     static constexpr std::size_t chunk = std::clamp<std::size_t>(262144 / Gradient::sample_size, 1, 16);
-    static constexpr std::size_t packed_size =
-        whole_lines(by_winograd ? Turned::transformed_kernel_size : Input::packed_size);
+    static constexpr std::size_t packed_size = whole_lines(Input::packed_size);
     static constexpr std::size_t samples_offset = whole_lines(chunk * G::output_size);
     static constexpr std::size_t dx_offset = samples_offset + chunk * Gradient::sample_size;
     static constexpr std::size_t partial_offset =
-        dx_offset + whole_lines(by_winograd ? Turned::chunk_area_size : Input::area_size);
+        dx_offset + whole_lines(Input::area_size);
     static constexpr std::size_t stride = whole_lines(partial_offset + Gradient::partial_size + G::filters);
 
 public:
     static std::size_t workspace_size() { return packed_size + thread_count() * stride; }
 
     // Writes the kernel and bias gradients, and dx unless it is null.
-    template <class Backend, class Sink>
-    static void backward(const Backend& backend, const float* kernel, const float* x, const float* y,
+    template <class Sink>
+    static void backward(const float* kernel, const float* x, const float* y,
                          const float* dy, float* dx, float* kernel_gradient, float* bias_gradient,
                          std::size_t batch, float* workspace, const Sink& sink) {
         float* packed = workspace;
@@ -316,13 +261,8 @@ public:
         parallel_threads([&](std::size_t thread, std::size_t threads) {
             if (thread == 0) used = std::min(threads, batch);
             if (dx) {
-                if constexpr (by_winograd) {
-                    const Share channels = share_of(G::channels, thread, threads);
-                    Turned::template transform_kernel<true>(kernel, packed, channels.begin, channels.end);
-                } else {
-                    const Share taps = share_of(Input::taps, thread, threads);
-                    for (std::size_t tap = taps.begin; tap < taps.end; ++tap) Input::pack(kernel, packed, tap);
-                }
+                const Share taps = share_of(Input::taps, thread, threads);
+                for (std::size_t tap = taps.begin; tap < taps.end; ++tap) Input::pack(kernel, packed, tap);
                 team_barrier();
             }
             float* dz = workspace + packed_size + thread * stride;
@@ -339,15 +279,8 @@ public:
                     for (std::size_t f = 0; f < G::filters; ++f)
                         sink.backward(dy, y, s * G::filters + f, sample_dz + f * G::pixels);
                     Gradient::prepare(x + s * G::input_size, sample_dz, G::pixels, samples + i * Gradient::sample_size);
-                    if (dx && !by_winograd) Input::input_gradient(packed, sample_dz, area, dx + s * G::input_size);
+                    if (dx) Input::input_gradient(packed, sample_dz, area, dx + s * G::input_size);
                 }
-                if constexpr (by_winograd)
-                    if (dx)
-                        for (std::size_t i = 0; i < count; i += Turned::chunk)
-                            Turned::convolve_chunk(
-                                backend, packed, dz + i * G::output_size, std::min(Turned::chunk, count - i), area,
-                                [&](std::size_t j) { return dx + (first + i + j) * G::input_size; },
-                                [](std::size_t) {});
                 Gradient::accumulate(samples, count, partial, !first_chunk);
                 add_bias_sums<G>(dz, count, partial + Gradient::partial_size, !first_chunk);
             }

@@ -13,12 +13,14 @@
 // positions xi of the transformed blocks are A^2 independent matrix
 // products, M[xi] (filters x tiles) = U[xi] (filters x channels) * V[xi]
 // (channels x tiles), each one GEMM. The threads transform the kernel
-// together; then each transforms a chunk of its samples' tiles, runs the
-// GEMMs on one thread, and transforms the products back into output planes
-// for the sink. The transforms run 8 or 16 tiles at a time in vectors, their
+// together; then each gathers a chunk of its samples' tiles into V's
+// layout, transforms them in place, runs the GEMMs on one thread, and
+// transforms the products back into output planes for the sink. The
+// transforms run over V's and M's columns 8 or 16 tiles at a time in
+// vectors, across rows of tiles and samples (none part empty), their
 // coefficients fixed at compile time (a zero costs nothing, a one an
-// addition): the padded input is kept as its even and its odd columns, so
-// that each column of a row of tiles is a contiguous run.
+// addition). The gather reads the padded input kept as its even and its
+// odd columns, where each position of a row of tiles is a contiguous run.
 //
 // Outputs past an odd OutHeight or OutWidth are computed and dropped. The
 // results differ from the direct sum by rounding only (the tests compare
@@ -61,30 +63,40 @@ struct Transform<5> {
 };
 
 #if CTNN_CPU_DIRECT_KERNELS
-// out[i] = sum over k of M[i][k] * in[k * stride], the coefficients known at
-// compile time: zeros skipped, ones added.
-template <const auto& M, std::size_t I, std::size_t K, class Value>
+// out[i] = sum over k of M[i][k] * in[k * stride] (of M^T: M[k][i]), the
+// coefficients known at compile time: zeros skipped, ones added.
+template <const auto& M, bool Transposed, std::size_t I, std::size_t K, class Value>
 inline Value term(Value sum, Value x) {
-    constexpr float c = M[I][K];
+    constexpr float c = Transposed ? M[K][I] : M[I][K];
     if constexpr (c == 0.0f) return sum;
     else if constexpr (c == 1.0f) return sum + x;
     else if constexpr (c == -1.0f) return sum - x;
     else return direct::multiply_add(x, c, sum);
 }
-template <const auto& M, std::size_t I, class Value, std::size_t... K>
+template <const auto& M, bool Transposed, std::size_t I, class Value, std::size_t... K>
 inline Value row_times(const Value* in, std::size_t stride, std::index_sequence<K...>) {
     Value sum = direct::zero();
-    ((sum = term<M, I, K>(sum, in[K * stride])), ...);
+    ((sum = term<M, Transposed, I, K>(sum, in[K * stride])), ...);
     return sum;
 }
-template <const auto& M, class Value>
+// out = M in (Transposed: M^T in), in and out columns of values `stride` apart.
+template <const auto& M, bool Transposed = false, class Value>
 inline void multiply(const Value* in, std::size_t in_stride, Value* out, std::size_t out_stride) {
     using Matrix = std::remove_cvref_t<decltype(M)>;
+    constexpr std::size_t rows = std::extent_v<Matrix, Transposed ? 1 : 0>;
+    constexpr std::size_t inner = std::extent_v<Matrix, Transposed ? 0 : 1>;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((out[I * out_stride] =
-              row_times<M, I>(in, in_stride, std::make_index_sequence<std::extent_v<Matrix, 1>>{})),
-         ...);
-    }(std::make_index_sequence<std::extent_v<Matrix, 0>>{});
+        ((out[I * out_stride] = row_times<M, Transposed, I>(in, in_stride, std::make_index_sequence<inner>{})), ...);
+    }(std::make_index_sequence<rows>{});
+}
+
+// out = M in M^T (Transposed: M^T in M) for the In x In values of a vector
+// of tiles; out is Out x Out.
+template <const auto& M, bool Transposed, std::size_t In, std::size_t Out, class Value>
+inline void sandwich(const Value (&in)[In][In], Value (&out)[Out][Out]) {
+    Value t[Out][In];  // M in
+    for (std::size_t j = 0; j < In; ++j) multiply<M, Transposed>(&in[0][j], In, &t[0][j], In);
+    for (std::size_t i = 0; i < Out; ++i) multiply<M, Transposed>(t[i], 1, out[i], 1);
 }
 #endif
 
@@ -135,30 +147,28 @@ struct Winograd {
     }
 
     // U[xi][f][c] = (G g G^T)[xi] for the kernel g of filter f, channel c,
-    // for filters [first, last). Turned: g is the kernel of a convolution
-    // with G's channels and filters swapped, turned by 180 degrees (its
-    // input gradient is this one's forward pass: LanesBackward's).
-    template <bool Turned = false>
+    // for filters [first, last); FiltersInnermost: U[xi][c][f] (U[xi]^T,
+    // for the input gradient's GEMMs, winograd_backward.hpp).
+    template <bool FiltersInnermost = false>
     static void transform_kernel(const float* kernel, float* u, std::size_t first, std::size_t last) {
         constexpr auto& K = Matrices::kernel;
         for (std::size_t f = first; f < last; ++f)
             for (std::size_t c = 0; c < G::channels; ++c) {
-                const float* g = kernel + (Turned ? c * G::filters + f : f * G::channels + c) * r * r;
-                const auto tap = [&](std::size_t k, std::size_t j) {
-                    return Turned ? g[(r - 1 - k) * r + r - 1 - j] : g[k * r + j];
-                };
+                const float* g = kernel + (f * G::channels + c) * r * r;
                 float t[alpha][r];  // G g
                 for (std::size_t i = 0; i < alpha; ++i)
                     for (std::size_t j = 0; j < r; ++j) {
                         float sum = 0.0f;
-                        for (std::size_t k = 0; k < r; ++k) sum += K[i][k] * tap(k, j);
+                        for (std::size_t k = 0; k < r; ++k) sum += K[i][k] * g[k * r + j];
                         t[i][j] = sum;
                     }
                 for (std::size_t i = 0; i < alpha; ++i)
                     for (std::size_t j = 0; j < alpha; ++j) {
                         float sum = 0.0f;
                         for (std::size_t k = 0; k < r; ++k) sum += t[i][k] * K[j][k];
-                        u[((i * alpha + j) * G::filters + f) * G::channels + c] = sum;
+                        const std::size_t xi = i * alpha + j;
+                        u[FiltersInnermost ? (xi * G::channels + c) * G::filters + f
+                                           : (xi * G::filters + f) * G::channels + c] = sum;
                     }
             }
     }
@@ -182,70 +192,72 @@ struct Winograd {
         }
     }
 
-#if CTNN_CPU_DIRECT_KERNELS
-    using vector = direct::vector;
-    static constexpr std::size_t lanes = direct::lanes;
-
-    // V[c][xi][first + tile] = (B^T d B)[xi] for the sample's tiles (each
-    // channel's positions side by side: a tile's A^2 values a few lines apart).
-    static void transform_input(const float* halves, float* v, std::size_t first) {
+    // The tiles' inputs d[c][i][j][first + tile] (V's layout, before the
+    // transform) from one split sample: for each tile row, position (i, j)
+    // of its tiles is a contiguous run of one half.
+    static void gather_tiles(const float* halves, float* v, std::size_t first) {
         for (std::size_t c = 0; c < G::channels; ++c) {
             const float* even = halves + 2 * c * half_plane;
             const float* odd = even + half_plane;
-            float* out = v + c * positions * columns + first;
-            for (std::size_t th = 0; th < tiles_high; ++th)
-                for (std::size_t tw = 0; tw < tiles_wide; tw += lanes) {
-                    vector d[alpha][alpha], t[alpha][alpha];  // the tiles' inputs, then B^T d
-                    for (std::size_t i = 0; i < alpha; ++i) {
-                        const std::size_t row = (2 * th + i) * half_row + tw;
-                        for (std::size_t j = 0; j < alpha; ++j) d[i][j] = direct::load((j % 2 ? odd : even) + row + j / 2);
-                    }
-                    for (std::size_t j = 0; j < alpha; ++j)
-                        multiply<Matrices::input>(&d[0][j], alpha, &t[0][j], alpha);
-                    for (std::size_t i = 0; i < alpha; ++i) {
-                        vector row[alpha];  // (B^T d B)[i]
-                        multiply<Matrices::input>(t[i], 1, row, 1);
-                        for (std::size_t j = 0; j < alpha; ++j)
-                            direct::store(out + th * tiles_wide + tw + (i * alpha + j) * columns, row[j]);
-                    }
+            for (std::size_t i = 0; i < alpha; ++i)
+                for (std::size_t j = 0; j < alpha; ++j) {
+                    const float* in = (j % 2 ? odd : even) + j / 2;
+                    float* out = v + (c * positions + i * alpha + j) * columns + first;
+                    for (std::size_t th = 0; th < tiles_high; ++th)
+                        std::copy_n(in + (2 * th + i) * half_row, tiles_wide, out + th * tiles_wide);
                 }
         }
     }
 
-    // Output planes (filters x OutHeight x OutWidth) from M[f][xi][first + tile].
-    static void transform_output(const float* m, std::size_t first, float* planes) {
-        for (std::size_t f = 0; f < G::filters; ++f) {
-            const float* in = m + f * positions * columns + first;
-            float* plane = planes + f * G::pixels;
-            for (std::size_t th = 0; th < tiles_high; ++th)
-                for (std::size_t tw = 0; tw < tiles_wide; tw += lanes) {
-                    vector p[alpha][alpha], s[2][alpha];  // the products, then A^T m
-                    for (std::size_t i = 0; i < alpha; ++i)
-                        for (std::size_t j = 0; j < alpha; ++j)
-                            p[i][j] = direct::load(in + th * tiles_wide + tw + (i * alpha + j) * columns);
-                    for (std::size_t j = 0; j < alpha; ++j)
-                        multiply<Matrices::output>(&p[0][j], alpha, &s[0][j], alpha);
-                    float y[2][2][lanes];
-                    for (std::size_t i = 0; i < 2; ++i) {
-                        vector pair[2];
-                        multiply<Matrices::output>(s[i], 1, pair, 1);
-                        direct::store(y[i][0], pair[0]);
-                        direct::store(y[i][1], pair[1]);
-                    }
-                    const std::size_t count = std::min(lanes, tiles_wide - tw);
-                    for (std::size_t i = 0; i < 2; ++i) {
-                        const std::size_t oh = 2 * th + i;
-                        if (oh >= G::out_height) break;
-                        float* row = plane + oh * G::out_width + 2 * tw;
-                        for (std::size_t k = 0; k < count; ++k) {
-                            row[2 * k] = y[i][0][k];
-                            if (2 * (tw + k) + 1 < G::out_width) row[2 * k + 1] = y[i][1][k];
-                        }
-                    }
-                }
+    // Clears columns [n, n + lanes) of `rows` rows: what the last vector of
+    // the transforms reads past the tiles.
+    static void clear_slack(float* data, std::size_t rows, std::size_t n) {
+        for (std::size_t row = 0; row < rows; ++row) std::fill_n(data + row * columns + n, direct::lanes, 0.0f);
+    }
+
+#if CTNN_CPU_DIRECT_KERNELS
+    // For `groups` channels or filters of positions rows each: the In x In
+    // values of each column (tile) at rows i * In + j become the Out x Out
+    // values M x M^T (Transposed: M^T x M) at rows i * Out + j, in place,
+    // columns [0, n) a vector at a time. Every vector is whole: a sample's
+    // tiles run on into the next sample's, so an 8x8 output (16 tiles) is one
+    // AVX-512 vector, not four a quarter full.
+    template <const auto& M, bool Transposed>
+    static void transform_columns(float* data, std::size_t groups, std::size_t n) {
+        using Matrix = std::remove_cvref_t<decltype(M)>;
+        constexpr std::size_t in = std::extent_v<Matrix, Transposed ? 0 : 1>;
+        constexpr std::size_t out = std::extent_v<Matrix, Transposed ? 1 : 0>;
+        for (std::size_t g = 0; g < groups; ++g) {
+            float* rows = data + g * positions * columns;
+            for (std::size_t q = 0; q < n; q += direct::lanes) {
+                direct::vector before[in][in], after[out][out];
+                for (std::size_t i = 0; i < in; ++i)
+                    for (std::size_t j = 0; j < in; ++j) before[i][j] = direct::load(rows + (i * in + j) * columns + q);
+                sandwich<M, Transposed>(before, after);
+                for (std::size_t i = 0; i < out; ++i)
+                    for (std::size_t j = 0; j < out; ++j) direct::store(rows + (i * out + j) * columns + q, after[i][j]);
+            }
         }
     }
 #endif
+
+    // One sample's output planes from its tiles' 2 x 2 outputs, m[f][a * 2 +
+    // b][first + tile]; outputs past an odd OutHeight or OutWidth dropped.
+    static void scatter_outputs(const float* m, std::size_t first, float* planes) {
+        for (std::size_t f = 0; f < G::filters; ++f)
+            for (std::size_t a = 0; a < 2; ++a)
+                for (std::size_t b = 0; b < 2; ++b) {
+                    const float* in = m + (f * positions + a * 2 + b) * columns + first;
+                    float* plane = planes + f * G::pixels;
+                    for (std::size_t th = 0; th < tiles_high; ++th) {
+                        const std::size_t oh = 2 * th + a;
+                        if (oh >= G::out_height) break;
+                        for (std::size_t tw = 0; tw < tiles_wide; ++tw)
+                            if (2 * tw + b < G::out_width)
+                                plane[oh * G::out_width + 2 * tw + b] = in[th * tiles_wide + tw];
+                    }
+                }
+    }
 
     // `count` (at most chunk) samples at x, G::input_size apart, convolved
     // with the transformed kernel u on this thread through `area`
@@ -258,20 +270,24 @@ struct Winograd {
         float* halves = area;
         float* v = halves + direct::whole_lines(split_size);
         float* m = v + direct::whole_lines(v_size);
+        const std::size_t n = count * tiles;
         for (std::size_t i = 0; i < count; ++i) {
             split(x + i * G::input_size, halves);
-            transform_input(halves, v, i * tiles);
+            gather_tiles(halves, v, i * tiles);
         }
+        clear_slack(v, positions * G::channels, n);
+        transform_columns<Matrices::input, false>(v, G::channels, n);
         // M cleared here and added to: OpenBLAS clears with its "beta"
         // kernel, slower than memory (the number reader's layers ran
         // 1.1-1.2x faster).
         std::fill_n(m, positions * G::filters * columns, 0.0f);
         for (std::size_t xi = 0; xi < positions; ++xi)
-            backend.gemm(Trans::no, Trans::no, G::filters, count * tiles, G::channels, 1.0f,
-                         u + xi * G::filters * G::channels, G::channels, v + xi * columns, positions * columns,
-                         1.0f, m + xi * columns, positions * columns);
+            backend.gemm(Trans::no, Trans::no, G::filters, n, G::channels, 1.0f, u + xi * G::filters * G::channels,
+                         G::channels, v + xi * columns, positions * columns, 1.0f, m + xi * columns,
+                         positions * columns);
+        transform_columns<Matrices::output, false>(m, G::filters, n);
         for (std::size_t i = 0; i < count; ++i) {
-            transform_output(m, i * tiles, planes(i));
+            scatter_outputs(m, i * tiles, planes(i));
             done(i);
         }
 #else
