@@ -15,6 +15,12 @@
 // for F(2x2, 5x5), as the forward pass is; the threads sum dU over their
 // shares of the batch, transform it, and add the results in thread order:
 // results depend on the thread count, not on timing.
+//
+// F(2x2, 5x5)'s kernel gradient rounds to about 2e-6 of the sum of its
+// products' magnitudes (the direct sums: about 1e-7); seed 003's CNN still
+// reaches 99.1% after 6 epochs (bench/time_to_accuracy). On a Zen 4
+// (AVX-512, 2 threads), against the lanes kernels (lanes_backward.hpp):
+// seed 003's CNN training 1.33-1.40x, the CIFAR CNN's 1.2x.
 #pragma once
 
 #include <algorithm>
