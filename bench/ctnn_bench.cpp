@@ -246,10 +246,10 @@ int main(int argc, char** argv) try {
                 blas.threading.c_str(), blas.threads, blas.library.c_str());
     namespace direct = ctnn::backend::cpu::direct;
     if (direct::enabled && direct::switched_on())
-        std::printf("CONFIG ctnn: float stride-1 convolutions forward on its own %s kernels "
-                    "(backend/cpu/direct_convolution.hpp), 3x3 and 5x5 ones with 16 channels or more as "
-                    "Winograd F(2x2, 3x3) or F(2x2, 5x5) (backend/cpu/winograd.hpp), backward with filters or channels "
-                    "across the lanes (backend/cpu/lanes_backward.hpp)\n",
+        std::printf("CONFIG ctnn: float stride-1 convolutions on its own %s kernels, forward "
+                    "(backend/cpu/direct_convolution.hpp) and backward with filters or channels across the lanes "
+                    "(backend/cpu/lanes_backward.hpp); 3x3 and 5x5 ones with 16 channels or more, both passes as "
+                    "Winograd F(2x2, 3x3) or F(2x2, 5x5) (backend/cpu/winograd.hpp, winograd_backward.hpp)\n",
                     direct::instruction_set);
     else
         std::printf("CONFIG ctnn: convolutions as im2col + sgemm (%s)\n",
