@@ -119,9 +119,9 @@ struct Winograd {
     using Matrices = Transform<r == 5 ? 5 : 3>;
 
     // The padded input's even and odd columns, per channel: rows of
-    // `half_row` floats (tiles_wide + alpha / 2 used, a vector's slack after).
+    // `half_row` floats, as far as the tiles reach.
     static constexpr std::size_t padded_rows = 2 * tiles_high + alpha - 2;
-    static constexpr std::size_t half_row = tiles_wide + alpha / 2 + direct::lanes;
+    static constexpr std::size_t half_row = tiles_wide + alpha / 2;
     static constexpr std::size_t half_plane = padded_rows * half_row;
     static constexpr std::size_t split_size = 2 * G::channels * half_plane;
     // Samples per chunk: enough tiles for efficient GEMMs; for F(2x2, 5x5),
