@@ -59,8 +59,6 @@ inline vector add(vector x, vector y) { return _mm512_add_ps(x, y); }
 inline void store(float* p, vector v) { _mm512_storeu_ps(p, v); }
 inline vector multiply_add(vector x, float w, vector sum) { return _mm512_fmadd_ps(x, _mm512_set1_ps(w), sum); }
 inline vector multiply_add(vector x, vector y, vector sum) { return _mm512_fmadd_ps(x, y, sum); }
-// v's first n lanes, zeros after (n < lanes).
-inline vector keep_first(vector v, std::size_t n) { return _mm512_maskz_mov_ps(__mmask16((1u << n) - 1), v); }
 #elif defined(__AVX2__) && defined(__FMA__)
 inline constexpr bool enabled = true;
 inline constexpr std::size_t lanes = 8, registers = 16;
@@ -72,10 +70,6 @@ inline vector add(vector x, vector y) { return _mm256_add_ps(x, y); }
 inline void store(float* p, vector v) { _mm256_storeu_ps(p, v); }
 inline vector multiply_add(vector x, float w, vector sum) { return _mm256_fmadd_ps(x, _mm256_set1_ps(w), sum); }
 inline vector multiply_add(vector x, vector y, vector sum) { return _mm256_fmadd_ps(x, y, sum); }
-inline vector keep_first(vector v, std::size_t n) {
-    const __m256i kept = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    return _mm256_and_ps(v, _mm256_castsi256_ps(kept));
-}
 #else
 inline constexpr bool enabled = false;
 inline constexpr std::size_t lanes = 8, registers = 16;

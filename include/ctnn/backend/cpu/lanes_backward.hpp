@@ -61,25 +61,10 @@ struct FilterLanesGradient {
     static void prepare(const float* x, const float* dz, std::size_t filter_stride, float* sample) {
         Image::pad(x, sample);
         float* turned = sample + image_size;
-        // 8 x 8 blocks through the registers where there are whole ones: a
-        // copy of one float at a time cost half as long as the products for
-        // a 1-channel first layer.
-#if defined(__AVX2__)
-        constexpr std::size_t blocked = G::pixels / 8 * 8;
-        for (std::size_t p = 0; p < blocked; p += 8) {
-            std::size_t f = 0;
-            for (; f + 8 <= G::filters; f += 8)
-                transpose8(dz + f * filter_stride + p, filter_stride, turned + p * padded_filters + f, padded_filters);
-            for (; f < G::filters; ++f)
-                for (std::size_t j = 0; j < 8; ++j)
-                    turned[(p + j) * padded_filters + f] = dz[f * filter_stride + p + j];
-        }
-#else
-        constexpr std::size_t blocked = 0;
-#endif
-        if constexpr (blocked < G::pixels)
-            for (std::size_t p = blocked; p < G::pixels; ++p)
-                for (std::size_t f = 0; f < G::filters; ++f) turned[p * padded_filters + f] = dz[f * filter_stride + p];
+        // Through the registers in 8 x 8 blocks (direct::transpose): a copy
+        // of one float at a time cost half as long as the products for a
+        // 1-channel first layer.
+        transpose<G::filters>(dz, filter_stride, G::pixels, turned, padded_filters);
         if constexpr (padded_filters > G::filters)
             for (std::size_t p = 0; p < G::pixels; ++p)
                 std::fill(turned + p * padded_filters + G::filters, turned + (p + 1) * padded_filters, 0.0f);
@@ -197,21 +182,7 @@ struct ChannelLanesInputGradient {
         constexpr std::size_t plane = G::height * G::width;
         for (std::size_t h = 0; h < G::height; ++h) {
             const float* row = area + ((h + G::pad_top) * Image::padded_width + G::pad_left) * padded_channels;
-            std::size_t w = 0;
-#if defined(__AVX2__)
-            for (; w + 8 <= G::width; w += 8) {
-                std::size_t c = 0;
-                for (; c + 8 <= G::channels; c += 8)
-                    transpose8(row + w * padded_channels + c, padded_channels, dx + c * plane + h * G::width + w,
-                               plane);
-                for (; c < G::channels; ++c)
-                    for (std::size_t j = w; j < w + 8; ++j)
-                        dx[c * plane + h * G::width + j] = row[j * padded_channels + c];
-            }
-#endif
-            for (; w < G::width; ++w)
-                for (std::size_t c = 0; c < G::channels; ++c)
-                    dx[c * plane + h * G::width + w] = row[w * padded_channels + c];
+            transpose<G::width>(row, padded_channels, G::channels, dx + h * G::width, plane);
         }
 #else
         (void)packed, (void)dz, (void)area, (void)dx;
